@@ -1,0 +1,149 @@
+# This file is part of lk.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
+from trytond.pool import Pool
+from trytond.pyson import Eval, If
+from trytond.transaction import Transaction
+
+from .exceptions import AccountValidationError
+
+STATES = [
+    ('active', "Active"),
+    ('closed', "Closed"),
+    ]
+
+class Account(Workflow, ModelSQL, ModelView):
+    __name__ = 'lk.account'
+    __string__ = "Subscriber Account"
+    _rec_name = 'number'
+
+    company = fields.Many2One(
+        'company.company', "Organization", required=True,
+        ondelete='RESTRICT',
+        states={
+            'readonly': Eval('id', -1) >= 0,
+            })
+    number = fields.Char(
+        "Number", required=True, strip=True,
+        help="Unique within the organization.")
+    building = fields.Many2One(
+        'lk.building', "Building", required=True, ondelete='RESTRICT',
+        domain=[
+            ('company', '=', Eval('company', -1)),
+            ])
+    apartment = fields.Char("Apartment", help="The apartment or other premises.")
+    holder = fields.Char("Holder", help="The name of the account holder.")
+    area = fields.Numeric(
+        "Area (m²)", digits=(16, 2),
+        domain=[If(Eval('area'), ('area', '>', 0), ())])
+    residents = fields.Integer(
+        "Residents",
+        domain=[If(Eval('residents'), ('residents', '>=', 0), ())])
+    opened_on = fields.Date("Opened On")
+    closed_on = fields.Date(
+        "Closed On",
+        domain=[
+            If(Eval('closed_on') & Eval('opened_on'),
+                ('closed_on', '>=', Eval('opened_on')),
+                ()),
+            ],
+        states={
+            'invisible': Eval('state') != 'closed',
+            })
+    address = fields.Function(fields.Char("Address"), 'get_address')
+    state = fields.Selection(
+        STATES, "State", readonly=True, required=True, sort=False)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('number_company_unique', Unique(t, t.company, t.number),
+                'lk_base.msg_account_number_unique'),
+            ]
+        cls._sql_indexes.update({
+                Index(t, (t.building, Index.Range())),
+                Index(t, (t.number, Index.Similarity())),
+                })
+        cls._order = [('number', 'ASC'), ('id', 'ASC')]
+        cls._transitions |= {
+            ('active', 'closed'),
+            ('closed', 'active'),
+            }
+        cls._buttons.update({
+                'close': {
+                    'invisible': Eval('state') != 'active',
+                    'depends': ['state'],
+                    },
+                'reopen': {
+                    'invisible': Eval('state') != 'closed',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_state(cls):
+        return 'active'
+
+    def get_address(self, name):
+        address = self.building.address
+        if self.apartment:
+            address += f', кв. {self.apartment}'
+        return address
+
+    def get_rec_name(self, name):
+        return f'{self.number} — {self.address}'
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        _, operator, operand, *extra = clause
+        if operator.startswith('!') or operator.startswith('not '):
+            bool_op = 'AND'
+        else:
+            bool_op = 'OR'
+        return [bool_op,
+            ('number', operator, operand, *extra),
+            ('holder', operator, operand, *extra),
+            ('building.rec_name', operator, operand, *extra),
+            ]
+
+    @classmethod
+    def validate_fields(cls, accounts, field_names):
+        super().validate_fields(accounts, field_names)
+        cls.check_closing(accounts, field_names)
+
+    @classmethod
+    def check_closing(cls, accounts, field_names=None):
+        if field_names and not (field_names & {'state', 'closed_on'}):
+            return
+        for account in accounts:
+            if account.state == 'closed' and not account.closed_on:
+                raise AccountValidationError(gettext(
+                        'lk_base.msg_account_closed_without_date',
+                        account=account.rec_name))
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('closed')
+    def close(cls, accounts):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        today = Date.today()
+        for account in accounts:
+            if not account.closed_on:
+                account.closed_on = today
+        cls.save(accounts)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('active')
+    def reopen(cls, accounts):
+        # the closing date goes with the state, else validation refuses it
+        cls.write(accounts, {'state': 'active', 'closed_on': None})

@@ -1,0 +1,186 @@
+# This file is part of lk.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Demo data shared by `make demo`, the tests and the benchmarks.
+
+Call `generate(accounts=…)` inside a transaction of user 0 on a database
+where lk_base is activated.
+"""
+import datetime as dt
+import random
+from decimal import Decimal
+
+from stdnum.ru import inn as ru_inn
+
+from trytond.pool import Pool
+
+from .company import _bank_account_key_valid
+
+BATCH = 1000
+STAFF_RIGHTS = [
+    'group_data_edit', 'group_readings', 'group_appeals',
+    'group_announcements', 'group_data_upload']
+
+# name, short name, city, streets, share of the accounts, parent index
+ORGANIZATIONS = [
+    ("ООО «Управляющая компания «Отрадный»", "УК «Отрадный»",
+        "Отрадный", ["Ленина", "Гагарина", "Советская"], 0.5, None),
+    ("ООО «УК «Отрадный», участок «Северный»", "Участок «Северный»",
+        "Отрадный", ["Северная", "Нефтяников"], 0.2, 0),
+    ("АО «Волжская энергосбытовая компания»", "Волжская ЭСК",
+        "Волжский", ["Ленина", "Мира"], 0.3, None),
+    ]
+OPERATOR = ("ООО «Коммунальщик»", "Коммунальщик")
+SURNAMES = [
+    "Иванов", "Петров", "Сидоров", "Смирнов", "Кузнецов", "Попов",
+    "Васильев", "Соколов", "Михайлов", "Новиков", "Фёдоров", "Морозов"]
+NAMES = ["А. И.", "Б. В.", "В. Г.", "Г. Д.", "Е. С.", "Н. П.", "О. К."]
+
+
+def _inn(rng):
+    base = ''.join(str(rng.randrange(10)) for _ in range(9))
+    return base + ru_inn.calc_company_check_digit(base)
+
+
+def _bank_account(rng, bik, prefix, correspondent=False):
+    "A 20-digit account whose control key matches the БИК"
+    digits = prefix + ''.join(
+        str(rng.randrange(10)) for _ in range(20 - len(prefix)))
+    for key in '0123456789':
+        account = digits[:8] + key + digits[9:]
+        if _bank_account_key_valid(bik, account, correspondent):
+            return account
+
+
+def _bank_details(rng):
+    bik = '0436' + ''.join(str(rng.randrange(10)) for _ in range(2)) + '607'
+    return {
+        'inn': _inn(rng),
+        'kpp': '63' + ''.join(str(rng.randrange(10)) for _ in range(2))
+        + '01001',
+        'bank_name': "ПАО Сбербанк, Поволжский банк",
+        'bank_bik': bik,
+        'bank_account': _bank_account(rng, bik, '40702810'),
+        'bank_correspondent_account': _bank_account(
+            rng, bik, '301018102' + bik[6:], correspondent=True),
+        }
+
+
+def _ruble():
+    pool = Pool()
+    Currency = pool.get('currency.currency')
+    rubles = Currency.search([('code', '=', 'RUB')], limit=1)
+    if rubles:
+        return rubles[0]
+    ruble, = Currency.create([{
+                'name': "Российский рубль",
+                'code': 'RUB',
+                'numeric_code': '643',
+                'symbol': '₽',
+                'rounding': Decimal('0.01'),
+                'digits': 2,
+                }])
+    return ruble
+
+
+def _organization(name, short_name, currency, parent=None, **values):
+    pool = Pool()
+    Party = pool.get('party.party')
+    Company = pool.get('company.company')
+    party, = Party.create([{'name': name}])
+    company, = Company.create([{
+                'party': party.id,
+                'currency': currency.id,
+                'timezone': 'Europe/Samara',
+                'short_name': short_name,
+                'parent': parent.id if parent else None,
+                **values,
+                }])
+    return company
+
+
+def generate(accounts=50, seed=1):
+    "Create the demo organizations, buildings, accounts and staff users"
+    pool = Pool()
+    User = pool.get('res.user')
+    Lang = pool.get('ir.lang')
+    ModelData = pool.get('ir.model.data')
+    Building = pool.get('lk.building')
+    Account = pool.get('lk.account')
+
+    rng = random.Random(seed)
+    ruble = _ruble()
+    operator = _organization(
+        *OPERATOR, ruble,
+        description="Оператор сервиса «Личный кабинет»",
+        email='support@example.com', phone='+7 846 200-00-00',
+        **_bank_details(rng))
+
+    organizations = []
+    for (name, short_name, city, streets, share, parent) in ORGANIZATIONS:
+        organization = _organization(
+            name, short_name, ruble,
+            parent=organizations[parent] if parent is not None else None,
+            public_address=f"г. {city}, ул. {streets[0]}, д. 10",
+            phone='+7 846 555-12-34',
+            emergency_phone='+7 846 555-00-04',
+            email='info@example.com',
+            office_hours="Пн–Чт 8:00–17:00, Пт 8:00–16:00, обед 12:00–13:00",
+            website='https://example.com',
+            description=f"{short_name} обслуживает дома г. {city}.",
+            **_bank_details(rng))
+        organizations.append(organization)
+
+        count = max(1, round(accounts * share))
+        buildings = Building.create([{
+                    'company': organization.id,
+                    'region': "Самарская обл.",
+                    'city': city,
+                    'street': street,
+                    'house': str(house),
+                    'postal_code': '446300',
+                    }
+                for street in streets
+                for house in range(1, max(1, count // 40 // len(streets)) + 2)
+                ])
+        values = []
+        prefix = str(len(organizations))
+        for i in range(count):
+            building = buildings[i % len(buildings)]
+            values.append({
+                    'company': organization.id,
+                    'number': f'{prefix}{i + 1:07d}',
+                    'building': building.id,
+                    'apartment': str(i // len(buildings) + 1),
+                    'holder': f"{rng.choice(SURNAMES)} {rng.choice(NAMES)}",
+                    'area': Decimal(rng.randrange(2500, 9500)) / 100,
+                    'residents': rng.randrange(1, 5),
+                    'opened_on': dt.date(2015, 1, 1) + dt.timedelta(
+                        days=rng.randrange(3000)),
+                    })
+            if len(values) >= BATCH:
+                Account.create(values)
+                values = []
+        if values:
+            Account.create(values)
+
+    russian = Lang.search([('code', '=', 'ru'), ('translatable', '=', True)])
+    language = russian[0].id if russian else None
+    admin, = User.search([('login', '=', 'admin')])
+    User.write([admin], {
+            'companies': [
+                ('add', [operator.id] + [o.id for o in organizations])],
+            'company': operator.id,
+            'language': language,
+            })
+    User.create([{
+                'login': 'bizuser',
+                'name': "Сотрудник",
+                'password': 'demo',
+                'language': language,
+                'companies': [('add', [organizations[0].id])],
+                'company': organizations[0].id,
+                'groups': [('add', [
+                            ModelData.get_id('lk_base', g)
+                            for g in STAFF_RIGHTS])],
+                }])
+    return organizations
