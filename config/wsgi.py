@@ -1,0 +1,101 @@
+# This file is part of lk.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The WSGI entry point of lk: trytond with the sao web client at /admin/.
+
+    TRYTOND_CONFIG=/etc/lk/trytond.conf uwsgi --wsgi-file config/wsgi.py ...
+    (or gunicorn --chdir /srv/lk config.wsgi:application)
+
+- /admin/ serves sao (LK_SAO_ROOT, default var/sao/node_modules/tryton-sao)
+  and /admin/node_modules/ its dependencies; any other /admin/ request (sao's
+  JSON-RPC at /admin/rpc/ and /admin/<db>/rpc/) goes to trytond without the
+  /admin prefix.
+- GET / redirects to /admin/ until a module routes GET / itself.
+- Everything else is trytond's (JSON-RPC for proteus at /<db>/rpc/, routes).
+
+The environment is read like trytond.application does: TRYTOND_CONFIG,
+TRYTOND_LOGGING_CONFIG or TRYTOND_LOGGING_LEVEL, TRYTOND_DATABASE_NAMES.
+"""
+import csv
+import logging.config
+import os
+from io import StringIO
+from pathlib import Path
+
+if logging_config := os.environ.get('TRYTOND_LOGGING_CONFIG'):
+    logging.config.fileConfig(logging_config)
+else:
+    logging.basicConfig(
+        level=int(os.environ.get('TRYTOND_LOGGING_LEVEL') or logging.ERROR),
+        format=('%(process)s %(thread)s [%(asctime)s] '
+            '%(levelname)s %(name)s %(message)s'))
+logging.captureWarnings(True)
+
+if os.environ.get('TRYTOND_COROUTINE'):
+    from gevent import monkey
+    monkey.patch_all()
+
+from werkzeug.utils import redirect  # noqa: E402
+
+from trytond import backend, config  # noqa: E402
+from trytond.pool import Pool  # noqa: E402
+from trytond.wsgi import SharedDataMiddlewareIndex, app  # noqa: E402
+
+__all__ = ['application']
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN = '/admin'
+SAO_ROOT = Path(os.environ.get('LK_SAO_ROOT')
+    or ROOT / 'var' / 'sao' / 'node_modules' / 'tryton-sao')
+# Installed from npm, sao's dependencies are its siblings; built from
+# sources, they are in its own node_modules.
+NODE_MODULES = (SAO_ROOT / 'node_modules'
+    if (SAO_ROOT / 'node_modules').is_dir() else SAO_ROOT.parent)
+
+# Unlike trytond.application, no check that no thread runs yet: the demo and
+# the tests import this module from a process that already used trytond.
+Pool.start()
+if db_names := os.environ.get('TRYTOND_DATABASE_NAMES'):
+    # Read with csv so database names can include special characters
+    for name in next(csv.reader(StringIO(db_names))):
+        Pool(name).init()
+        backend.Database(name).close()
+
+
+def _trytond_without_prefix(environ, start_response):
+    environ['SCRIPT_NAME'] = environ.get('SCRIPT_NAME', '') + ADMIN
+    environ['PATH_INFO'] = environ['PATH_INFO'][len(ADMIN):]
+    return app(environ, start_response)
+
+
+# Static files for GET and HEAD only, everything else falls through
+_admin = SharedDataMiddlewareIndex(_trytond_without_prefix, {
+        ADMIN + '/node_modules': str(NODE_MODULES),
+        ADMIN: str(SAO_ROOT),
+        }, cache_timeout=config.getint('web', 'cache_timeout'))
+
+
+def _root_is_routed():
+    "Whether a trytond route answers GET / (the portal, once it exists)"
+    return app.url_map.bind('localhost').test('/', method='GET')
+
+
+def _redirect_to_admin(environ, start_response):
+    location = environ.get('SCRIPT_NAME', '') + ADMIN + '/'
+    return redirect(location)(environ, start_response)
+
+
+def application(environ, start_response):
+    path = environ.get('PATH_INFO') or '/'
+    if path == ADMIN:
+        return _redirect_to_admin(environ, start_response)
+    if path.startswith(ADMIN + '/'):
+        return _admin(environ, start_response)
+    if (path == '/' and environ['REQUEST_METHOD'] in {'GET', 'HEAD'}
+            and not _root_is_routed()):
+        return _redirect_to_admin(environ, start_response)
+    return app(environ, start_response)
+
+
+if not SAO_ROOT.joinpath('index.html').is_file():
+    logging.getLogger(__name__).warning(
+        "sao not found in %s: run `make sao` or set LK_SAO_ROOT", SAO_ROOT)

@@ -1,0 +1,140 @@
+# This file is part of lk.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Create and fill the demo database; used by scripts/demo.py and tests/.
+
+trytond reads its configuration and picks its database backend when it is
+first imported: call write_config() before anything imports trytond.
+"""
+import configparser
+import importlib.util
+import logging
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / 'config' / 'trytond.conf'
+MODULE = 'lk_base'
+LANGUAGE = 'ru'
+logger = logging.getLogger(__name__)
+
+
+def write_config(path, backend='sqlite', data_dir=None,
+        listen='127.0.0.1:8000'):
+    "Write the demo's trytond.conf from the template and use it from now on"
+    data_dir = Path(data_dir or Path(path).parent).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(TEMPLATE, encoding='utf-8')
+    parser['web']['listen'] = listen
+    parser['database']['uri'] = {
+        'sqlite': 'sqlite://',
+        'postgresql': os.environ.get(
+            'LK_DEMO_POSTGRESQL_URI', 'postgresql:///'),
+        }[backend]
+    parser['database']['path'] = str(data_dir)
+    parser['database']['list'] = 'True'
+    # The demo passwords (admin, demo) are short
+    parser['password']['length'] = '4'
+    with open(path, 'w', encoding='utf-8') as file:
+        file.write("# Written by scripts/lkdemo.py from config/trytond.conf\n")
+        parser.write(file)
+    os.environ['TRYTOND_CONFIG'] = str(path)
+    return Path(path)
+
+
+def database_ready(name):
+    "Whether the database exists with lk_base activated"
+    from sql import Table
+
+    from trytond import backend
+    from trytond.transaction import Transaction
+
+    if name not in backend.Database().connect().list():
+        return False
+    module = Table('ir_module')
+    with Transaction().start(
+            name, 0, readonly=True, close=True) as transaction:
+        cursor = transaction.connection.cursor()
+        cursor.execute(*module.select(
+                module.state, where=module.name == MODULE))
+        row = cursor.fetchone()
+    return bool(row) and row[0] == 'activated'
+
+
+def create_database(name, accounts=50, password='admin'):
+    """Create the database with lk_base and Russian, then the demo data.
+
+    A failed or interrupted creation drops the database again, so that
+    database_ready() means "complete"."""
+    from trytond.transaction import Transaction
+
+    with Transaction().start(
+            None, 0, close=True, autocommit=True) as transaction:
+        transaction.database.create(transaction.connection, name)
+    try:
+        _trytond_admin(name)
+        generate(name, accounts=accounts, password=password)
+    except BaseException:
+        drop_database(name)
+        raise
+
+
+def _trytond_admin(name):
+    bin_dir = os.path.dirname(sys.executable)
+    command = shutil.which('trytond-admin', path=bin_dir) or 'trytond-admin'
+    # The admin password is set by generate(): Tryton refuses one equal to
+    # the login, so trytond-admin gets a throw-away one.
+    with tempfile.NamedTemporaryFile('w', suffix='.txt') as passfile:
+        passfile.write(secrets.token_urlsafe() + '\n')
+        passfile.flush()
+        subprocess.run([
+                command, '-c', os.environ['TRYTOND_CONFIG'], '-d', name,
+                '-u', MODULE, '--activate-dependencies', '-l', LANGUAGE,
+                '--email', 'admin@example.com'],
+            env=dict(os.environ, TRYTONPASSFILE=passfile.name), check=True)
+
+
+def generate(name, accounts=50, password='admin'):
+    "Fill the database with lk_base's demo data"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    Pool(name).init()
+    from trytond.modules.lk_base import demo
+    with Transaction().start(
+            name, 0, context={'language': LANGUAGE}) as transaction:
+        demo.generate(accounts=accounts)
+        User = Pool().get('res.user')
+        admin, = User.search([('login', '=', 'admin')])
+        # Written as a hash to skip the password rules
+        User.write([admin], {'password_hash': User.hash_password(password)})
+        transaction.commit()
+
+
+def drop_database(name):
+    from trytond import backend
+    from trytond.transaction import Transaction
+
+    try:
+        backend.Database(name).close()
+        with Transaction().start(
+                None, 0, close=True, autocommit=True) as transaction:
+            transaction.database.drop(transaction.connection, name)
+    except Exception:
+        logger.exception("could not drop database %s", name)
+
+
+def load_application():
+    "config/wsgi.py's WSGI application (config/ is no package)"
+    if not (module := sys.modules.get('lk_wsgi')):
+        spec = importlib.util.spec_from_file_location(
+            'lk_wsgi', ROOT / 'config' / 'wsgi.py')
+        module = sys.modules['lk_wsgi'] = importlib.util.module_from_spec(
+            spec)
+        spec.loader.exec_module(module)
+    return module.application
