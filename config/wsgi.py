@@ -64,7 +64,16 @@ if db_names := os.environ.get('TRYTOND_DATABASE_NAMES'):
 def _trytond_without_prefix(environ, start_response):
     environ['SCRIPT_NAME'] = environ.get('SCRIPT_NAME', '') + ADMIN
     environ['PATH_INFO'] = environ['PATH_INFO'][len(ADMIN):]
-    return app(environ, start_response)
+
+    # trytond scopes its session cookie to /<database>, which the browser
+    # would not send back to sao's /admin/<database>/rpc/
+    def start_response_under_admin(status, headers, exc_info=None):
+        headers = [
+            (name, value.replace('; Path=/', f'; Path={ADMIN}/', 1))
+            if name.lower() == 'set-cookie' else (name, value)
+            for name, value in headers]
+        return start_response(status, headers, exc_info)
+    return app(environ, start_response_under_admin)
 
 
 # Static files for GET and HEAD only, everything else falls through

@@ -104,6 +104,28 @@ def test_plain_rpc_for_other_clients(demo_server, all_accounts):
     assert count_accounts(demo_server, session, prefix='') == all_accounts
 
 
+def test_sao_cookie_session(demo_server, all_accounts):
+    "sao logs in with /session/login and then sends only the cookie"
+    database = demo_server.database
+    response, _ = request(
+        demo_server, 'POST', f'/admin/{database}/session/login',
+        json.dumps({'id': 1, 'method': 'common.db.login',
+                'params': ['bizuser', {'password': 'demo'}, 'ru']}),
+        {'Content-Type': 'application/json'})
+    assert response.status == 200
+    cookie = response.headers['Set-Cookie']
+    assert f'Path=/admin/{database}' in cookie
+
+    response, body = request(
+        demo_server, 'POST', f'/admin/{database}/rpc/',
+        json.dumps({'id': 2, 'method': 'model.lk.account.search_count',
+                'params': [[], {}]}),
+        {'Content-Type': 'application/json',
+            'Cookie': cookie.split(';', 1)[0]})
+    assert response.status == 200, body[:300]
+    assert 0 < json.loads(body)['result'] < all_accounts
+
+
 def test_wrong_password_is_refused(demo_server):
     response, _ = request(
         demo_server, 'POST', f'/admin/{demo_server.database}/rpc/',
