@@ -12,6 +12,7 @@ the accounts and the first page of the accounts list (80 rows, rec_name and
 address as sao shows them). Prints the timings and the peak memory.
 """
 import argparse
+import os
 import resource
 import statistics
 import sys
@@ -47,9 +48,7 @@ def main():
         lkdemo.write_config(
             Path(directory, 'trytond.conf'), backend=args.backend,
             data_dir=directory)
-        name = 'lk_bench'
-        if args.backend == 'postgresql':
-            lkdemo.drop_database(name)
+        name = f'lk_bench_{os.getpid()}'
         from trytond.transaction import Transaction
         with Transaction().start(
                 None, 0, close=True, autocommit=True) as transaction:
@@ -92,8 +91,8 @@ def measure(name):
                     return [(a.rec_name, a.address) for a in accounts]
                 rows, page_time = timed(first_page)
         print(f"{login}: sees {count} of {total} accounts; "
-            f"count {count_time * 1000:.1f} ms, "
-            f"list page of {len(rows)} {page_time * 1000:.1f} ms (median of 5)")
+            f"count {count_time * 1000:.1f} ms, list page of {len(rows)} "
+            f"{page_time * 1000:.1f} ms (median of 5)")
 
 
 if __name__ == '__main__':

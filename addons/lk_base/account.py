@@ -8,11 +8,13 @@ from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
 
 from .exceptions import AccountValidationError
+from .model import search_fields_domain
 
 STATES = [
     ('active', "Active"),
     ('closed', "Closed"),
     ]
+
 
 class Account(Workflow, ModelSQL, ModelView):
     __name__ = 'lk.account'
@@ -33,7 +35,8 @@ class Account(Workflow, ModelSQL, ModelView):
         domain=[
             ('company', '=', Eval('company', -1)),
             ])
-    apartment = fields.Char("Apartment", help="The apartment or other premises.")
+    apartment = fields.Char(
+        "Apartment", help="The apartment or other premises.")
     holder = fields.Char("Holder", help="The name of the account holder.")
     area = fields.Numeric(
         "Area (m²)", digits=(16, 2),
@@ -103,16 +106,8 @@ class Account(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        if operator.startswith('!') or operator.startswith('not '):
-            bool_op = 'AND'
-        else:
-            bool_op = 'OR'
-        return [bool_op,
-            ('number', operator, operand, *extra),
-            ('holder', operator, operand, *extra),
-            ('building.rec_name', operator, operand, *extra),
-            ]
+        return search_fields_domain(
+            clause, ['number', 'holder', 'building.rec_name'])
 
     @classmethod
     def validate_fields(cls, accounts, field_names):

@@ -3,6 +3,8 @@
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.transaction import Transaction
 
+from .model import search_fields_domain
+
 SETTLEMENT_KINDS = [
     ('г.', "city (г.)"),
     ('пгт', "urban-type settlement (пгт)"),
@@ -82,13 +84,4 @@ class Building(ModelSQL, ModelView):
 
     @classmethod
     def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        if operator.startswith('!') or operator.startswith('not '):
-            bool_op = 'AND'
-        else:
-            bool_op = 'OR'
-        return [bool_op,
-            ('city', operator, operand, *extra),
-            ('street', operator, operand, *extra),
-            ('house', operator, operand, *extra),
-            ]
+        return search_fields_domain(clause, ['city', 'street', 'house'])

@@ -52,9 +52,12 @@ class Company(tree(name='rec_name'), metaclass=PoolMeta):
     office_hours = fields.Text("Office Hours")
     website = fields.Char("Web Site")
 
-    inn = fields.Char("INN", size=12, help="Taxpayer identification number (ИНН).")
-    kpp = fields.Char("KPP", size=9, help="Tax registration reason code (КПП).")
-    bank_bik = fields.Char("BIC", size=9, help="Russian bank identification code (БИК).")
+    inn = fields.Char(
+        "INN", size=12, help="Taxpayer identification number (ИНН).")
+    kpp = fields.Char(
+        "KPP", size=9, help="Tax registration reason code (КПП).")
+    bank_bik = fields.Char(
+        "BIC", size=9, help="Russian bank identification code (БИК).")
     bank_name = fields.Char("Bank")
     bank_account = fields.Char(
         "Settlement Account", size=20)

@@ -85,7 +85,8 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
                 sorted([parent.id, child.id, grandchild.id]))
         with Transaction().set_user(child_staff.id):
             self.assertEqual(
-                sorted(User.get_companies()), sorted([child.id, grandchild.id]))
+                sorted(User.get_companies()),
+                sorted([child.id, grandchild.id]))
             self.assertNotIn(other.id, User.get_companies())
 
     @with_transaction()
