@@ -1,5 +1,6 @@
 # This file is part of lk.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+import secrets
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
@@ -56,6 +57,12 @@ class Account(Workflow, ModelSQL, ModelView):
             'invisible': Eval('state') != 'closed',
             })
     address = fields.Function(fields.Char("Address"), 'get_address')
+    access_code = fields.Char(
+        "Access Code", strip=False,
+        help="The secret printed on the bills with which the holder links "
+        "the account in the portal.")
+    accesses = fields.One2Many(
+        'lk.account.access', 'account', "Accesses", readonly=True)
     state = fields.Selection(
         STATES, "State", readonly=True, required=True, sort=False)
 
@@ -83,6 +90,10 @@ class Account(Workflow, ModelSQL, ModelView):
                     },
                 'reopen': {
                     'invisible': Eval('state') != 'closed',
+                    'depends': ['state'],
+                    },
+                'generate_access_code': {
+                    'invisible': Eval('state') != 'active',
                     'depends': ['state'],
                     },
                 })
@@ -142,3 +153,22 @@ class Account(Workflow, ModelSQL, ModelView):
     def reopen(cls, accounts):
         # the closing date goes with the state, else validation refuses it
         cls.write(accounts, {'state': 'active', 'closed_on': None})
+
+    @classmethod
+    @ModelView.button
+    def generate_access_code(cls, accounts):
+        "Give each account a new access code (the old one stops working)"
+        for account in accounts:
+            account.access_code = cls.new_access_code()
+        cls.save(accounts)
+
+    @staticmethod
+    def new_access_code():
+        # No 0/O, 1/I/L: the code is read from paper
+        alphabet = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789'
+        code = ''.join(secrets.choice(alphabet) for _ in range(8))
+        return f'{code[:4]}-{code[4:]}'
+
+    @staticmethod
+    def normalize_access_code(code):
+        return ''.join(c for c in (code or '').upper() if c.isalnum())

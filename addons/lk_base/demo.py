@@ -29,6 +29,10 @@ ORGANIZATIONS = [
     ("АО «Волжская энергосбытовая компания»", "Волжская ЭСК",
         "Волжский", ["Ленина", "Мира"], 0.3, None),
     ]
+# The electricity supplier links accounts on its staff's approval
+POLICIES = ['verification', 'verification', 'approval']
+SUBSCRIBER = 'abonent1@example.com'
+
 OPERATOR = ("ООО «Коммунальщик»", "Коммунальщик")
 SURNAMES = [
     "Иванов", "Петров", "Сидоров", "Смирнов", "Кузнецов", "Попов",
@@ -127,6 +131,7 @@ def generate(accounts=50, seed=1):
             office_hours="Пн–Чт 8:00–17:00, Пт 8:00–16:00, обед 12:00–13:00",
             website='https://example.com',
             description=f"{short_name} обслуживает дома г. {city}.",
+            registration_policy=POLICIES[len(organizations)],
             **_bank_details(rng))
         organizations.append(organization)
 
@@ -154,6 +159,8 @@ def generate(accounts=50, seed=1):
                     'holder': f"{rng.choice(SURNAMES)} {rng.choice(NAMES)}",
                     'area': Decimal(rng.randrange(2500, 9500)) / 100,
                     'residents': rng.randrange(1, 5),
+                    # printed on the bills
+                    'access_code': Account.new_access_code(),
                     'opened_on': dt.date(2015, 1, 1) + dt.timedelta(
                         days=rng.randrange(3000)),
                     })
@@ -172,6 +179,7 @@ def generate(accounts=50, seed=1):
             'company': operator.id,
             'language': language,
             })
+    _subscriber(organizations)
     User.create([{
                 'login': 'bizuser',
                 'name': "Сотрудник",
@@ -184,3 +192,25 @@ def generate(accounts=50, seed=1):
                             for g in STAFF_RIGHTS])],
                 }])
     return organizations
+
+
+def _subscriber(organizations):
+    "The demo subscriber owns the first account of two organizations"
+    pool = Pool()
+    WebUser = pool.get('web.user')
+    Account = pool.get('lk.account')
+    Access = pool.get('lk.account.access')
+    subscriber, = WebUser.create([{
+                'email': SUBSCRIBER,
+                'email_valid': True,
+                'password_hash': WebUser.hash_password('demo'),
+                }])
+    accounts = [
+        Account.search([('company', '=', o.id)], limit=1)[0]
+        for o in [organizations[0], organizations[2]]]
+    Access.create([{
+                'web_user': subscriber.id,
+                'account': a.id,
+                'role': 'owner',
+                } for a in accounts])
+    return subscriber

@@ -13,3 +13,7 @@ class AccountValidationError(ValidationError):
 
 class AccountModificationError(AccessError):
     pass
+
+
+class AccessValidationError(ValidationError):
+    pass

@@ -26,8 +26,12 @@ class User(metaclass=PoolMeta):
             return companies
         companies = super().get_companies()
         with without_check_access():
-            operator = ModelData.get_id('lk_base', 'group_operator')
-            if user_id and operator in cls.get_groups():
+            everywhere = {
+                ModelData.get_id('lk_base', 'group_operator'),
+                # the portal's rules are keyed to the subscriber user
+                ModelData.get_id('lk_base', 'group_portal'),
+                }
+            if user_id and everywhere & set(cls.get_groups()):
                 subtree = Company.search([], order=[('id', 'ASC')])
             elif companies:
                 subtree = Company.search(

@@ -1,6 +1,8 @@
 # This file is part of lk.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 
+import datetime
+
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
 from trytond.model.modelview import AccessButtonError
@@ -201,6 +203,69 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         account = create_account(company, '1')
         with self.assertRaises(UserError):
             Account.write([account], {'state': 'closed'})
+
+    @with_transaction()
+    def test_portal_sees_only_linked_accounts(self):
+        "Test the portal user sees the accounts of the web user only"
+        pool = Pool()
+        Account = pool.get('lk.account')
+        Access = pool.get('lk.account.access')
+        WebUser = pool.get('web.user')
+        ModelData = pool.get('ir.model.data')
+        company = create_company()
+        mine = create_account(company, '1')
+        theirs = create_account(company, '2')
+        me, other = WebUser.create([
+                {'email': 'me@example.com'}, {'email': 'other@example.com'}])
+        access, = Access.create([{
+                    'web_user': me.id, 'account': mine.id, 'role': 'owner'}])
+        Access.create([{
+                    'web_user': other.id, 'account': theirs.id,
+                    'role': 'owner'}])
+        portal = ModelData.get_id('lk_base', 'user_portal')
+
+        def visible():
+            with Transaction().set_user(portal), \
+                    Transaction().set_context(web_user=me.id), \
+                    check_access():
+                return [a.number for a in Account.search([])]
+
+        self.assertEqual(visible(), ['1'])
+        with Transaction().set_user(portal), \
+                Transaction().set_context(web_user=me.id), check_access():
+            with self.assertRaises(AccessError):
+                Account.read([theirs.id], ['number'])
+            with self.assertRaises(AccessError):
+                Account.write([Account(mine.id)], {'holder': "X"})
+        Access.block([access])
+        self.assertEqual(visible(), [])
+        Access.unblock([access])
+        Access.write([access], {'role': 'delegate'})
+        Access.write([access], {'end_date': datetime.date(2000, 1, 1)})
+        self.assertEqual(visible(), [])
+        Access.delete([access])
+        self.assertEqual(visible(), [])
+
+    @with_transaction()
+    def test_claim_with_access_code(self):
+        "Test linking an account with the code printed on its bills"
+        pool = Pool()
+        Account = pool.get('lk.account')
+        Access = pool.get('lk.account.access')
+        WebUser = pool.get('web.user')
+        company = create_company()
+        account = create_account(company, '1')
+        Account.generate_access_code([account])
+        user, = WebUser.create([{'email': 'me@example.com'}])
+
+        with self.assertRaises(UserError):
+            Access.claim(user, company, '1', 'WRONG-CODE')
+        access = Access.claim(
+            user, company, ' 1 ', account.access_code.lower())
+        self.assertEqual(
+            (access.role, access.state, access.web_user, access.account),
+            ('owner', 'active', user, account))
+        self.assertTrue(access.has_right('payment'))
 
 
 del ModuleTestCase
