@@ -9,7 +9,8 @@
   and /admin/node_modules/ its dependencies; any other /admin/ request (sao's
   JSON-RPC at /admin/rpc/ and /admin/<db>/rpc/) goes to trytond without the
   /admin prefix.
-- GET / redirects to /admin/ until a module routes GET / itself.
+- The subscriber portal and its API (lk_portal) answer their own paths,
+  / included, for the database [lk_portal] database.
 - Everything else is trytond's (JSON-RPC for proteus at /<db>/rpc/, routes).
 
 The environment is read like trytond.application does: TRYTOND_CONFIG,
@@ -38,6 +39,7 @@ from werkzeug.utils import redirect  # noqa: E402
 
 from trytond import backend, config  # noqa: E402
 from trytond.pool import Pool  # noqa: E402
+from trytond.modules.lk_portal import portal  # noqa: E402
 from trytond.wsgi import SharedDataMiddlewareIndex, app  # noqa: E402
 
 __all__ = ['application']
@@ -83,11 +85,6 @@ _admin = SharedDataMiddlewareIndex(_trytond_without_prefix, {
         }, cache_timeout=config.getint('web', 'cache_timeout'))
 
 
-def _root_is_routed():
-    "Whether a trytond route answers GET / (the portal, once it exists)"
-    return app.url_map.bind('localhost').test('/', method='GET')
-
-
 def _redirect_to_admin(environ, start_response):
     location = environ.get('SCRIPT_NAME', '') + ADMIN + '/'
     return redirect(location)(environ, start_response)
@@ -99,9 +96,8 @@ def application(environ, start_response):
         return _redirect_to_admin(environ, start_response)
     if path.startswith(ADMIN + '/'):
         return _admin(environ, start_response)
-    if (path == '/' and environ['REQUEST_METHOD'] in {'GET', 'HEAD'}
-            and not _root_is_routed()):
-        return _redirect_to_admin(environ, start_response)
+    if portal.owns(path):
+        return portal.application(environ, start_response)
     return app(environ, start_response)
 
 

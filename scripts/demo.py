@@ -28,7 +28,7 @@ def main():
 
     lkdemo.write_config(
         VAR / 'trytond.conf', backend=backend, data_dir=VAR,
-        listen=f'127.0.0.1:{port}')
+        listen=f'127.0.0.1:{port}', database=name)
     if lkdemo.database_ready(name):
         print(f"Using the existing {backend} database {name}")
         # Loaded before serving rather than on the first request

@@ -18,13 +18,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / 'config' / 'trytond.conf'
-MODULE = 'lk_base'
+MODULE = 'lk_portal'
 LANGUAGE = 'ru'
 logger = logging.getLogger(__name__)
 
 
 def write_config(path, backend='sqlite', data_dir=None,
-        listen='127.0.0.1:8000'):
+        listen='127.0.0.1:8000', database='lk_demo'):
     "Write the demo's trytond.conf from the template and use it from now on"
     data_dir = Path(data_dir or Path(path).parent).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -40,6 +40,9 @@ def write_config(path, backend='sqlite', data_dir=None,
     parser['database']['list'] = 'True'
     # The demo passwords (admin, demo) are short
     parser['password']['length'] = '4'
+    if not parser.has_section('lk_portal'):
+        parser.add_section('lk_portal')
+    parser['lk_portal']['database'] = database
     with open(path, 'w', encoding='utf-8') as file:
         file.write("# Written by scripts/lkdemo.py from config/trytond.conf\n")
         parser.write(file)

@@ -25,7 +25,8 @@ _directory = None
 def pytest_configure(config):
     global _directory
     _directory = Path(tempfile.mkdtemp(prefix='lk-tests-'))
-    lkdemo.write_config(_directory / 'trytond.conf', data_dir=_directory)
+    lkdemo.write_config(
+        _directory / 'trytond.conf', data_dir=_directory, database='lk_test')
 
 
 def pytest_unconfigure(config):

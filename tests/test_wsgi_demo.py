@@ -76,10 +76,11 @@ def test_admin_without_slash_redirects(demo_server):
     assert response.headers['Location'].endswith('/admin/')
 
 
-def test_root_redirects_to_admin(demo_server):
+def test_root_is_the_portal(demo_server):
+    "The portal answers / and sends a visitor to its sign-in page"
     response, _ = request(demo_server, 'GET', '/')
     assert response.status == 302
-    assert response.headers['Location'].endswith('/admin/')
+    assert '/login' in response.headers['Location']
 
 
 def test_admin_rpc_lists_database(demo_server):

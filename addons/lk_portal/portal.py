@@ -1,0 +1,343 @@
+# This file is part of lk.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The subscriber portal's WSGI application and what its routes share.
+
+The portal serves one database (`[lk_portal] database` or the environment
+variable LK_PORTAL_DATABASE) at the root of the site, so its URLs carry no
+database name; config/wsgi.py sends it every request that is neither sao's
+(/admin/) nor trytond's (/<database>/…, /rpc/).
+
+Routes are plain functions registered with `route()` and decorated, in this
+order, with trytond's `with_pool` and `with_transaction()` then `subscriber`
+(sign-in required) when they show a subscriber's data: `subscriber` runs the
+handler as the inactive portal user with the web user in the context, so
+the record rules of lk_base decide what it can see.
+"""
+import datetime as dt
+import hmac
+import os
+import secrets
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import polib
+from genshi.filters import Translator
+from genshi.template import TemplateLoader
+from werkzeug.exceptions import Forbidden, HTTPException, NotFound
+from werkzeug.middleware.shared_data import SharedDataMiddleware
+from werkzeug.routing import Map, Rule
+from werkzeug.utils import redirect
+
+from trytond import config
+from trytond.i18n import gettext
+from trytond.pool import Pool
+from trytond.protocols.wrappers import Request, Response
+from trytond.transaction import Transaction, check_access
+
+HERE = Path(__file__).resolve().parent
+LANGUAGES = ['ru', 'en']
+SESSION_COOKIE = 'lk_session'
+CSRF_COOKIE = 'lk_csrf'
+LANGUAGE_COOKIE = 'lk_lang'
+CSRF_FIELD = 'csrf_token'
+
+url_map = Map(strict_slashes=False)
+_endpoints = {}
+
+
+def database_name():
+    return (os.environ.get('LK_PORTAL_DATABASE')
+        or config.get('lk_portal', 'database'))
+
+
+def session_idle():
+    "Seconds without a request after which a session ends"
+    return dt.timedelta(seconds=config.getint(
+            'lk_portal', 'session_idle', default=30 * 60))
+
+
+def session_lifetime():
+    "Seconds after the sign-in after which a session ends in any case"
+    return dt.timedelta(seconds=config.getint(
+            'lk_portal', 'session_lifetime', default=12 * 60 * 60))
+
+
+def route(path, methods=('GET',), endpoint=None):
+    "Register the function as the handler of path (werkzeug rule syntax)"
+    def decorator(func):
+        name = endpoint or f'{func.__module__}.{func.__name__}'
+        url_map.add(Rule(path, endpoint=name, methods=list(methods)))
+        _endpoints[name] = func
+        return func
+    return decorator
+
+
+def owns(path):
+    "Whether the portal answers this path"
+    if any(path == p or path.startswith(p + '/') for p in STATIC):
+        return True
+    adapter = url_map.bind('localhost')
+    try:
+        adapter.match(path, method='GET')
+    except NotFound:
+        return False
+    except HTTPException:
+        return True
+    return True
+
+
+def _application(environ, start_response):
+    request = Request(environ)
+    request.max_content_length = config.getint(
+        'lk_portal', 'max_upload_size', default=10 * 1024 * 1024)
+    adapter = url_map.bind_to_environ(environ)
+    try:
+        endpoint, arguments = adapter.match()
+        response = _endpoints[endpoint](
+            request, database_name(), **arguments)
+    except HTTPException as exception:
+        response = error_response(request, exception)
+    return response(environ, start_response)
+
+
+STATIC = {
+    '/static': str(HERE / 'static'),
+    # at the root so that the service worker may control every page
+    '/sw.js': str(HERE / 'static' / 'sw.js'),
+    '/manifest.webmanifest': str(HERE / 'static' / 'manifest.webmanifest'),
+    }
+application = SharedDataMiddleware(_application, STATIC, cache_timeout=3600)
+
+
+def is_api(request):
+    return request.path.startswith('/api/')
+
+
+def error_response(request, exception):
+    "An HTTP error as a problem document for the API, a page otherwise"
+    if getattr(exception, 'response', None) is not None:
+        return exception.response
+    if is_api(request):
+        from .api import problem
+        return problem(exception.code, exception.description)
+    return render_error(request, exception.code, exception.description)
+
+
+def render_error(request, status, message):
+    try:
+        return render(
+            request, 'error.html', status=status, message=message)
+    except Exception:
+        return Response(message or '', status=status, mimetype='text/plain')
+
+
+# Language
+
+def language(request):
+    "The language of the request: cookie, then Accept-Language, then ru"
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    best = request.accept_languages.best_match(LANGUAGES)
+    return best or LANGUAGES[0]
+
+
+class Catalog:
+    "The portal's translations of one language (i18n/<code>.po)"
+
+    def __init__(self, code):
+        path = HERE / 'i18n' / f'{code}.po'
+        self.messages = {}
+        if path.exists():
+            for entry in polib.pofile(str(path)):
+                if entry.msgstr and not entry.obsolete:
+                    self.messages[entry.msgid] = entry.msgstr
+
+    def gettext(self, message):
+        return self.messages.get(message, message)
+
+    ugettext = gettext
+
+    def ngettext(self, singular, plural, n):
+        return self.gettext(singular if n == 1 else plural)
+
+    ungettext = ngettext
+
+
+_catalogs = {}
+_loaders = {}
+
+
+def catalog(code):
+    if code not in _catalogs:
+        _catalogs[code] = Catalog(code)
+    return _catalogs[code]
+
+
+def loader(code):
+    "A template loader whose templates translate their text into code"
+    if code not in _loaders:
+        translator = Translator(catalog(code))
+
+        def callback(template):
+            translator.setup(template)
+        _loaders[code] = TemplateLoader(
+            str(HERE / 'templates'), auto_reload=False, callback=callback)
+    return _loaders[code]
+
+
+# CSRF: a random token in a cookie that every form repeats
+
+def csrf_token(request):
+    token = request.cookies.get(CSRF_COOKIE)
+    if not token:
+        token = getattr(request, '_lk_csrf', None) or secrets.token_urlsafe()
+        request._lk_csrf = token
+    return token
+
+
+def check_csrf(request):
+    expected = request.cookies.get(CSRF_COOKIE)
+    given = request.form.get(CSRF_FIELD) or request.headers.get(
+        'X-CSRF-Token')
+    if not (expected and given and hmac.compare_digest(expected, given)):
+        raise Forbidden(gettext('lk_portal.msg_csrf'))
+
+
+def set_cookie(request, response, name, value, max_age=None):
+    response.set_cookie(
+        name, value, max_age=max_age, path='/', httponly=True,
+        secure=request.scheme == 'https', samesite='Lax')
+
+
+# Rendering
+
+def render(request, template, status=200, **values):
+    "Render the template in the request's language as an HTML response"
+    code = language(request)
+    translate = catalog(code).gettext
+    values.setdefault('web_user', getattr(request, 'lk_web_user', None))
+    stream = loader(code).load(template).generate(
+        request=request, _=translate, language=code, languages=LANGUAGES,
+        csrf_field=CSRF_FIELD, csrf_token=csrf_token(request),
+        format_money=format_money, format_date=format_date, **values)
+    response = Response(
+        stream.render('html', doctype='html5', encoding='utf-8'),
+        status=status, content_type='text/html; charset=utf-8')
+    if not request.cookies.get(CSRF_COOKIE):
+        set_cookie(request, response, CSRF_COOKIE, csrf_token(request))
+    response.headers['X-Content-Type-Options'] = 'nosniff'
+    response.headers['Referrer-Policy'] = 'same-origin'
+    response.headers['X-Frame-Options'] = 'DENY'
+    response.headers['Content-Security-Policy'] = (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+    return response
+
+
+def format_money(amount):
+    "1234.5 → «1 234,50 ₽»"
+    if amount is None:
+        return ''
+    text = f'{amount:,.2f}'.replace(',', '\u00a0').replace('.', ',')
+    return f'{text}\u00a0₽'
+
+
+def format_date(date):
+    return date.strftime('%d.%m.%Y') if date else ''
+
+
+def safe_next(target, default='/'):
+    "Only a local path may be a redirection target"
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith('/') \
+            or target.startswith('//'):
+        return default
+    return target
+
+
+# Sessions: web.user.session keys, in a cookie or as a bearer token
+
+def session_key(request):
+    authorization = request.headers.get('Authorization', '')
+    if authorization.lower().startswith('bearer '):
+        return authorization[7:].strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def session_user(request, pool):
+    """The web user of the request's session, or None
+
+    Ends the session past its idle timeout or absolute lifetime, or when
+    the user is blocked or deactivated."""
+    Session = pool.get('web.user.session')
+    key = session_key(request)
+    if not key:
+        return None
+    sessions = Session.search([('key', '=', key)], limit=1)
+    if not sessions:
+        return None
+    session, = sessions
+    now = dt.datetime.now()
+    user = session.user
+    if (now - session.create_date > session_lifetime()
+            or now - (session.write_date or session.create_date)
+            > session_idle()
+            or not user.active or getattr(user, 'blocked', False)):
+        with Transaction().new_transaction(readonly=False):
+            Session.delete([Session(session.id)])
+        return None
+    # Touched at most once a minute: a read of a page writes rarely
+    if now - (session.write_date or session.create_date) > dt.timedelta(
+            minutes=1):
+        with Transaction().new_transaction(readonly=False):
+            Session.write([Session(session.id)], {})
+    return user
+
+
+@contextmanager
+def as_subscriber(web_user):
+    "Run as the portal user for web_user, with access rights checked"
+    pool = Pool()
+    ModelData = pool.get('ir.model.data')
+    portal = ModelData.get_id('lk_base', 'user_portal')
+    transaction = Transaction()
+    with transaction.set_user(portal), \
+            transaction.set_context(web_user=web_user.id), \
+            check_access():
+        yield
+
+
+def subscriber(func):
+    """The handler needs a signed-in subscriber: it runs as the portal user
+    and gets the web user as keyword argument `web_user`"""
+    @wraps(func)
+    def wrapper(request, pool, *args, **kwargs):
+        web_user = session_user(request, pool)
+        if not web_user:
+            if is_api(request):
+                from .api import problem
+                return problem(401, gettext('lk_portal.msg_sign_in_required'))
+            return redirect('/login?next=' + request.full_path.rstrip('?'))
+        request.lk_web_user = web_user
+        with Transaction().set_context(language=language(request)), \
+                as_subscriber(web_user):
+            return func(request, pool, *args, web_user=web_user, **kwargs)
+    return wrapper
+
+
+def not_found():
+    "What another subscriber's record looks like: it does not exist"
+    return NotFound(gettext('lk_portal.msg_not_found'))
+
+
+def get_or_404(Model, record_id):
+    "The record if the rules let the subscriber see it, else 404"
+    records = Model.search([('id', '=', record_id)], limit=1)
+    if not records:
+        raise not_found()
+    return records[0]
