@@ -10,6 +10,9 @@ from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.report import Report, get_email
+from trytond.sendmail import send_message_transactional
+from trytond.tools.email_ import set_from_header
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import AccessValidationError
@@ -257,6 +260,7 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
     @Workflow.transition('active')
     def approve(cls, accesses):
         cls.write(accesses, {'approved_by': Transaction().user or None})
+        cls.send_email(accesses, 'lk.account.access.email_approved')
 
     @classmethod
     @ModelView.button
@@ -268,6 +272,7 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
                         'lk_base.msg_access_decline_reason',
                         access=access.rec_name))
         cls.write(accesses, {'approved_by': Transaction().user or None})
+        cls.send_email(accesses, 'lk.account.access.email_declined')
 
     @classmethod
     @ModelView.button
@@ -288,7 +293,25 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
         cls.write(accesses, {'invitation_token': None})
 
     @classmethod
-    def _find_account(cls, company, number):
+    def send_email(cls, accesses, report):
+        """E-mail the report about each access to its user, in their
+        language, when the transaction commits"""
+        from_cfg = config.get('email', 'from')
+        for access in accesses:
+            user = access.web_user
+            if not user or not user.email:
+                continue
+            msg, title = get_email(report, access, user.languages)
+            # Replies go to the organization
+            set_from_header(
+                msg, from_cfg, access.account.company.email or from_cfg)
+            msg['To'] = user.email
+            msg['Subject'] = title
+            send_message_transactional(msg)
+
+    @classmethod
+    def find_account(cls, company, number):
+        "The active account of the organization with the number, or None"
         pool = Pool()
         Account = pool.get('lk.account')
         with without_check_access():
@@ -314,7 +337,7 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
         if Attempt.count(key) > config.getint(
                 'session', 'max_attempt', default=5):
             raise RateLimitException()
-        account = cls._find_account(company, number)
+        account = cls.find_account(company, number)
         expected = Account.normalize_access_code(
             account.access_code if account else None)
         given = Account.normalize_access_code(code)
@@ -333,7 +356,7 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
             raise AccessValidationError(gettext(
                     'lk_base.msg_access_registration_closed',
                     organization=company.display_name))
-        account = cls._find_account(company, number)
+        account = cls.find_account(company, number)
         if not account:
             raise AccessValidationError(gettext(
                     'lk_base.msg_access_account_unknown',
@@ -351,3 +374,11 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
                         **values,
                         }])
         return access
+
+
+class AccessEmailApproved(Report):
+    __name__ = 'lk.account.access.email_approved'
+
+
+class AccessEmailDeclined(Report):
+    __name__ = 'lk.account.access.email_declined'

@@ -2,12 +2,14 @@
 # this repository contains the full copyright notices and license terms.
 
 import datetime
+from unittest.mock import patch
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
 from trytond.model.modelview import AccessButtonError
 from trytond.modules.company.tests import CompanyTestMixin, create_company
 from trytond.modules.lk_base.company import _bank_account_key_valid
+from trytond.modules.web_user import user as web_user_module
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
@@ -51,9 +53,15 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
 
     @property
     def _skip_company_rule(self):
-        # The parent of an organization is the organization's own record,
-        # guarded by the rule on company.company itself
-        return super()._skip_company_rule | {('company.company', 'parent')}
+        return super()._skip_company_rule | {
+            # The parent of an organization is the organization's own
+            # record, guarded by the rule on company.company itself
+            ('company.company', 'parent'),
+            # Subscriber users are shared by organizations: the rule of
+            # staff ORs the organization that created them with those of
+            # the accounts they hold (rule_group_web_user_companies)
+            ('web.user', 'company'),
+            }
 
     def test_bank_account_key(self):
         "Test the control key of bank accounts"
@@ -266,6 +274,167 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
             (access.role, access.state, access.web_user, access.account),
             ('owner', 'active', user, account))
         self.assertTrue(access.has_right('payment'))
+
+    @with_transaction()
+    def test_web_user_seen_by_staff_of_its_organizations(self):
+        "Test staff see the web users of their organizations' accounts only"
+        pool = Pool()
+        WebUser = pool.get('web.user')
+        Access = pool.get('lk.account.access')
+        company = create_company()
+        other = create_company(name="Other", currency=company.currency)
+        account = create_account(company, '1')
+        holder, asking, unlinked = WebUser.create([
+                {'email': 'holder@example.com'},
+                {'email': 'asking@example.com'},
+                {'email': 'unlinked@example.com'},
+                ])
+        Access.create([{
+                    'web_user': holder.id, 'account': account.id,
+                    'role': 'owner',
+                    }, {
+                    'web_user': asking.id, 'account': account.id,
+                    'role': 'owner', 'state': 'requested',
+                    }])
+        staff = create_staff('staff', company, ['group_readings'])
+        other_staff = create_staff(
+            'other', other, ['group_subscriber_users'])
+        operator = create_staff('operator', other, ['group_operator'])
+
+        with Transaction().set_user(staff.id), check_access():
+            self.assertEqual(
+                sorted(u.email for u in WebUser.search([])),
+                ['asking@example.com', 'holder@example.com'])
+        with Transaction().set_user(other_staff.id), \
+                Transaction().set_context(company=other.id), check_access():
+            self.assertEqual(WebUser.search([]), [])
+            with self.assertRaises(AccessError):
+                WebUser.read([holder.id], ['email'])
+            with self.assertRaises(AccessError):
+                WebUser.write([WebUser(holder.id)], {'email': 'x@example.com'})
+            # The users they create stay theirs
+            own, = WebUser.create([{
+                        'email': 'own@example.com',
+                        'password': 'Otradny-2026!',
+                        }])
+            self.assertEqual(own.company, other)
+            self.assertEqual(WebUser.search([]), [own])
+        with Transaction().set_user(operator.id), check_access():
+            self.assertEqual(WebUser.search([], count=True), 4)
+
+    @with_transaction()
+    def test_web_user_secrets_hidden_from_staff(self):
+        "Test staff can neither read nor search the web user's secrets"
+        pool = Pool()
+        WebUser = pool.get('web.user')
+        company = create_company()
+        user, = WebUser.create([{
+                    'email': 'me@example.com', 'company': company.id,
+                    'password': 'Otradny-2026!',
+                    }])
+        staff = create_staff('staff', company, ['group_operator'])
+        with Transaction().set_user(staff.id), check_access():
+            self.assertEqual(
+                WebUser.read([user.id], ['email'])[0]['email'],
+                'me@example.com')
+            for name in ['password_hash', 'reset_password_token',
+                    'email_token']:
+                with self.subTest(name=name):
+                    with self.assertRaises(AccessError):
+                        WebUser.read([user.id], [name])
+                    with self.assertRaises(AccessError):
+                        WebUser.search([(name, 'like', 'a%')])
+        self.assertTrue(
+            WebUser.authenticate('me@example.com', 'Otradny-2026!'))
+
+    @with_transaction()
+    def test_web_user_block(self):
+        "Test blocking ends the sessions and refuses the sign-in"
+        pool = Pool()
+        WebUser = pool.get('web.user')
+        Session = pool.get('web.user.session')
+        company = create_company()
+        user, = WebUser.create([{
+                    'email': 'me@example.com', 'company': company.id,
+                    'password': 'Otradny-2026!',
+                    }])
+        key = user.new_session()
+        self.assertEqual(WebUser.get_user(key), user)
+        self.assertTrue(user.last_sign_in)
+        staff = create_staff('staff', company, ['group_subscriber_users'])
+        clerk = create_staff('clerk', company, ['group_readings'])
+
+        with Transaction().set_user(clerk.id), check_access():
+            with self.assertRaises(AccessButtonError):
+                WebUser.block([WebUser(user.id)])
+        with Transaction().set_user(staff.id), check_access():
+            WebUser.block([WebUser(user.id)])
+
+        self.assertTrue(WebUser(user.id).blocked)
+        self.assertEqual(Session.search([('user', '=', user.id)]), [])
+        self.assertIsNone(WebUser.get_user(key))
+        self.assertIsNone(
+            WebUser.authenticate('me@example.com', 'Otradny-2026!'))
+        # Sessions opened anyhow are refused too
+        self.assertIsNone(WebUser.get_user(WebUser(user.id).new_session()))
+
+        with Transaction().set_user(staff.id), check_access():
+            WebUser.unblock([WebUser(user.id)])
+        self.assertEqual(
+            WebUser.authenticate('me@example.com', 'Otradny-2026!'), user)
+
+    @with_transaction()
+    def test_web_user_invited_when_created_by_staff(self):
+        "Test a web user created by staff gets a link to set the password"
+        pool = Pool()
+        WebUser = pool.get('web.user')
+        company = create_company()
+        staff = create_staff('staff', company, ['group_subscriber_users'])
+
+        by_code, = WebUser.create([{'email': 'code@example.com'}])
+        self.assertFalse(by_code.reset_password_token)
+        with Transaction().set_user(staff.id), \
+                Transaction().set_context(company=company.id), \
+                check_access(), \
+                patch.object(web_user_module, 'send_message_transactional'
+                    ) as send:
+            invited, with_password = WebUser.create([
+                    {'email': 'invited@example.com'},
+                    {'email': 'self@example.com', 'password': 'Otradny-2026!'},
+                    ])
+        (message,), _ = send.call_args
+        self.assertEqual(send.call_count, 1)
+        self.assertEqual(message['To'], 'invited@example.com')
+        invited, with_password = WebUser.browse([invited, with_password])
+        self.assertTrue(invited.reset_password_token)
+        self.assertGreater(
+            invited.reset_password_token_expire,
+            datetime.datetime.now() + datetime.timedelta(days=6))
+        self.assertFalse(with_password.reset_password_token)
+
+        self.assertTrue(WebUser.set_password_token(
+                'invited@example.com', invited.reset_password_token,
+                'Otradny-2026!'))
+        self.assertTrue(WebUser(invited.id).email_valid)
+
+    @with_transaction()
+    def test_web_user_account_count(self):
+        "Test staff count the accounts of their organizations only"
+        pool = Pool()
+        WebUser = pool.get('web.user')
+        Access = pool.get('lk.account.access')
+        company = create_company()
+        other = create_company(name="Other", currency=company.currency)
+        user, = WebUser.create([{'email': 'me@example.com'}])
+        Access.create([{
+                    'web_user': user.id, 'role': 'owner',
+                    'account': create_account(c, n).id,
+                    } for c, n in [(company, '1'), (other, '2')]])
+        staff = create_staff('staff', company, ['group_readings'])
+
+        self.assertEqual(WebUser(user.id).lk_account_count, 2)
+        with Transaction().set_user(staff.id), check_access():
+            self.assertEqual(WebUser(user.id).lk_account_count, 1)
 
 
 del ModuleTestCase

@@ -1,10 +1,21 @@
 # This file is part of lk.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 "Helpers for the scenarios of lk modules (proteus)"
+import email
+import email.policy
+import html
+import re
+import socket
+from contextlib import contextmanager
+
 from proteus import Model
 from proteus.config import get_config
 
-__all__ = ['load_russian', 'create_organization', 'create_staff']
+from trytond import config as tconfig
+
+__all__ = [
+    'load_russian', 'create_organization', 'create_staff', 'set_config',
+    'SMTPServer']
 
 
 def load_russian(config=None):
@@ -55,3 +66,86 @@ def create_staff(login, organization, rights, config=None):
         user.groups.append(Group(ModelData.get_id('lk_base', right, {})))
     user.save()
     return user
+
+
+@contextmanager
+def set_config(section, option, value):
+    "Set an option of trytond's configuration for the block only"
+    if not tconfig.has_section(section):
+        tconfig.add_section(section)
+    previous = tconfig.get(section, option)
+    tconfig.set(section, option, value)
+    try:
+        yield
+    finally:
+        if previous is None:
+            # trytond.config has no public way to unset an option
+            tconfig._config.remove_option(section, option)
+            tconfig._cache_clear()
+        else:
+            tconfig.set(section, option, previous)
+
+
+class SMTPServer:
+    """A real SMTP server on a free local port that trytond sends to
+
+    While the server runs, the [email] uri of trytond points at it; every
+    message received is kept in `messages` as an `email.message.EmailMessage`
+    with the envelope recipients as its `rcpt_tos` attribute.  trytond sends
+    when the transaction commits: each proteus call is a transaction.
+
+        with SMTPServer() as smtp:
+            access.click('approve')
+        message, = smtp.messages
+        assert message['To'] == 'abonent@example.com'
+        assert "1000001" in SMTPServer.text(message)
+    """
+
+    def __init__(self, host='127.0.0.1'):
+        self.host = host
+        self.port = None
+        self.messages = []
+        self._controller = None
+        self._uri = None
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+        with socket.socket() as sock:
+            sock.bind((self.host, 0))
+            self.port = sock.getsockname()[1]
+        self._controller = Controller(
+            self, hostname=self.host, port=self.port)
+        self._controller.start()
+        self._uri = tconfig.get('email', 'uri')
+        tconfig.set('email', 'uri', f'smtp://{self.host}:{self.port}')
+        return self
+
+    def stop(self):
+        tconfig.set('email', 'uri', self._uri)
+        self._controller.stop()
+        self._controller = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # the aiosmtpd handler
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(
+            envelope.original_content or envelope.content,
+            policy=email.policy.default)
+        message.rcpt_tos = list(envelope.rcpt_tos)
+        self.messages.append(message)
+        return '250 Message accepted for delivery'
+
+    @staticmethod
+    def text(message):
+        "The text of the message, without the markup of an HTML body"
+        body = message.get_body(('plain', 'html'))
+        text = body.get_content()
+        if body.get_content_subtype() == 'html':
+            text = re.sub(r'<(head|style)\b.*?</\1>', ' ', text, flags=re.S)
+            text = html.unescape(re.sub(r'<[^>]+>', ' ', text))
+        return ' '.join(text.split())
