@@ -4,11 +4,39 @@
 
 Errors are problem documents (RFC 9457) with translated messages; money is a
 string with two decimals, dates ISO 8601.
+
+Every operation is declared with `api_route()`, which registers the portal
+route and records the operation for the OpenAPI 3.1 document served at
+/api/v1/openapi.json: the document is built from that registry, not kept by
+hand. Operations that need a signed-in subscriber (the default) run through
+`portal.subscriber`, i.e. as the portal user whose record rules decide what
+the subscriber sees; a record they may not see answers 404, never 403.
+
+Authentication: POST /api/v1/auth/token answers a web.user session key to
+send as `Authorization: Bearer <token>`; the session follows the portal's
+idle timeout and absolute lifetime.
 """
 import json
+import re
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import wraps
+from http import HTTPStatus
 
-from trytond.protocols.wrappers import Response
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+
+from trytond.exceptions import RateLimitException, UserError
+from trytond.i18n import gettext
+from trytond.model.exceptions import AccessError
+from trytond.protocols.wrappers import Response, with_pool, with_transaction
+from trytond.transaction import Transaction, check_access
+
+from . import portal
+
+API = '/api/v1'
+VERSION = '1.0.0'
+RIGHTS = ['view', 'readings', 'payment', 'appeals']
 
 
 def _default(value):
@@ -27,7 +55,6 @@ def json_response(data, status=200):
 
 def problem(status, detail, title=None, **extensions):
     "An RFC 9457 problem document"
-    from http import HTTPStatus
     document = {
         'type': 'about:blank',
         'title': title or HTTPStatus(status).phrase,
@@ -38,3 +65,523 @@ def problem(status, detail, title=None, **extensions):
     response = json_response(document, status=status)
     response.content_type = 'application/problem+json'
     return response
+
+
+# JSON schemas of the documents (OpenAPI 3.1 uses JSON Schema 2020-12)
+
+def _nullable(type_, **schema):
+    return {'type': [type_, 'null'], **schema}
+
+
+SCHEMAS = {
+    'Problem': {
+        'type': 'object',
+        'description': "An error (RFC 9457); detail is translated into the "
+        "request's language.",
+        'required': ['type', 'title', 'status', 'detail'],
+        'properties': {
+            'type': {'type': 'string'},
+            'title': {'type': 'string'},
+            'status': {'type': 'integer'},
+            'detail': {'type': 'string'},
+            },
+        },
+    'Credentials': {
+        'type': 'object',
+        'required': ['email', 'password'],
+        'properties': {
+            'email': {'type': 'string', 'format': 'email'},
+            'password': {'type': 'string'},
+            },
+        },
+    'Token': {
+        'type': 'object',
+        'required': ['token', 'token_type', 'expires_in'],
+        'properties': {
+            'token': {'type': 'string'},
+            'token_type': {'const': 'Bearer'},
+            'expires_in': {
+                'type': 'integer',
+                'description': "Seconds after which the token ends in any "
+                "case.",
+                },
+            'idle_timeout': {
+                'type': 'integer',
+                'description': "Seconds without a request after which the "
+                "token ends.",
+                },
+            },
+        },
+    'Me': {
+        'type': 'object',
+        'required': ['id', 'email', 'email_valid', 'language'],
+        'properties': {
+            'id': {'type': 'integer'},
+            'email': {'type': 'string'},
+            'email_valid': {'type': 'boolean'},
+            'language': {'type': 'string', 'enum': portal.LANGUAGES},
+            },
+        },
+    'OrganizationRef': {
+        'type': 'object',
+        'required': ['id', 'name'],
+        'properties': {
+            'id': {'type': 'integer'},
+            'name': {'type': 'string'},
+            },
+        },
+    'Account': {
+        'type': 'object',
+        'required': [
+            'id', 'number', 'address', 'organization', 'role', 'rights',
+            'state'],
+        'properties': {
+            'id': {'type': 'integer'},
+            'number': {'type': 'string'},
+            'address': {'type': 'string'},
+            'apartment': _nullable('string'),
+            'holder': _nullable('string'),
+            'organization': {'$ref': '#/components/schemas/OrganizationRef'},
+            'role': {
+                'type': 'string', 'enum': ['owner', 'delegate'],
+                'description': "The role of the signed-in user.",
+                },
+            'rights': {
+                'type': 'array',
+                'items': {'type': 'string', 'enum': RIGHTS},
+                'description': "What the signed-in user may do.",
+                },
+            'end_date': _nullable(
+                'string', format='date',
+                description="The last day of a delegate's access."),
+            'state': {'type': 'string', 'enum': ['active', 'closed']},
+            },
+        },
+    'Organization': {
+        'type': 'object',
+        'required': ['id', 'name'],
+        'properties': {
+            'id': {'type': 'integer'},
+            'name': {'type': 'string'},
+            'short_name': _nullable('string'),
+            'description': _nullable('string'),
+            'address': _nullable('string'),
+            'phone': _nullable('string'),
+            'emergency_phone': _nullable('string'),
+            'email': _nullable('string'),
+            'office_hours': _nullable('string'),
+            'website': _nullable('string'),
+            },
+        },
+    'OpenAPI': {
+        'type': 'object',
+        'required': ['openapi', 'info', 'paths'],
+        'properties': {
+            'openapi': {'type': 'string'},
+            'info': {'type': 'object'},
+            'paths': {'type': 'object'},
+            },
+        },
+    }
+
+
+def ref(name):
+    return {'$ref': f'#/components/schemas/{name}'}
+
+
+def array_of(name):
+    return {'type': 'array', 'items': ref(name)}
+
+
+# The registry of operations
+
+@dataclass
+class Operation:
+    path: str
+    method: str
+    endpoint: str
+    summary: str
+    description: str
+    auth: bool
+    status: int
+    request_schema: dict | None
+    response_schema: dict | None
+    responses: dict = field(default_factory=dict)
+
+
+operations = []
+# The same rules without the catch-all, to tell 404 from 405
+_api_map = Map(strict_slashes=False)
+
+
+def api_route(path, methods=('GET',), summary='', description='',
+        auth=True, status=200, request_schema=None, response_schema=None,
+        responses=()):
+    """Register func as the API operation at API + path (werkzeug syntax)
+
+    The handler is wrapped, in this order, with `with_pool`,
+    `with_transaction()`, the request's language and, unless auth is False,
+    `portal.subscriber` (it then gets the web user as `web_user`).
+    responses lists the error statuses it may answer besides those implied
+    (401 with auth, 404 with path parameters, 400 with a request body)."""
+    def decorator(func):
+        handler = _user_errors(func)
+        if auth:
+            handler = portal.subscriber(handler)
+        handler = with_pool(with_transaction()(_in_language(handler)))
+        endpoint = f'{func.__module__}.{func.__name__}'
+        portal.route(API + path, methods=methods, endpoint=endpoint)(
+            wraps(func)(handler))
+        _api_map.add(Rule(API + path, endpoint=endpoint, methods=methods))
+        errors = set(responses)
+        if auth:
+            errors.add(401)
+        if '<' in path:
+            errors.add(404)
+        if request_schema is not None:
+            errors.add(400)
+        for method in methods:
+            operations.append(Operation(
+                    path=API + path, method=method.lower(),
+                    endpoint=endpoint, summary=summary,
+                    description=description or (func.__doc__ or '').strip(),
+                    auth=auth, status=status,
+                    request_schema=request_schema,
+                    response_schema=response_schema,
+                    responses={
+                        code: HTTPStatus(code).phrase
+                        for code in sorted(errors)}))
+        return func
+    return decorator
+
+
+def _in_language(func):
+    """Run with the request's language, for the messages; the answer, a
+    subscriber's data or a token, is not to be stored by any cache"""
+    @wraps(func)
+    def wrapper(request, pool, *args, **kwargs):
+        with Transaction().set_context(language=portal.language(request)):
+            response = func(request, pool, *args, **kwargs)
+        response.headers.setdefault('Cache-Control', 'no-store')
+        if response.status_code == 401:
+            response.headers.setdefault('WWW-Authenticate', 'Bearer')
+        return response
+    return wrapper
+
+
+def _user_errors(func):
+    """Tryton's errors as problems: what the rules hide does not exist,
+    other user errors are bad requests"""
+    @wraps(func)
+    def wrapper(request, pool, *args, **kwargs):
+        try:
+            return func(request, pool, *args, **kwargs)
+        except AccessError:
+            raise NotFound(gettext('lk_portal.msg_api_not_found'))
+        except UserError as exception:
+            return problem(400, exception.message)
+    return wrapper
+
+
+_CONVERTER = re.compile(
+    r'<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>')
+_CONVERTER_SCHEMAS = {
+    'int': {'type': 'integer', 'minimum': 0},
+    'float': {'type': 'number'},
+    'uuid': {'type': 'string', 'format': 'uuid'},
+    }
+
+
+def _openapi_path(path):
+    "The OpenAPI path and parameters of a werkzeug rule"
+    parameters = []
+    for match in _CONVERTER.finditer(path):
+        parameters.append({
+                'name': match['name'],
+                'in': 'path',
+                'required': True,
+                'schema': _CONVERTER_SCHEMAS.get(
+                    match['converter'], {'type': 'string'}),
+                })
+    return _CONVERTER.sub(r'{\g<name>}', path), parameters
+
+
+def _problem_response(description):
+    return {
+        'description': description,
+        'content': {
+            'application/problem+json': {'schema': ref('Problem')},
+            },
+        }
+
+
+def openapi_document():
+    "The OpenAPI 3.1 document of the registered operations"
+    paths = {}
+    for operation in operations:
+        path, parameters = _openapi_path(operation.path)
+        success = {'description': HTTPStatus(operation.status).phrase}
+        if operation.response_schema is not None:
+            success['content'] = {
+                'application/json': {'schema': operation.response_schema},
+                }
+        responses = {str(operation.status): success}
+        for code, phrase in operation.responses.items():
+            responses[str(code)] = _problem_response(phrase)
+        document = {
+            'operationId': operation.endpoint.rsplit('.', 1)[-1],
+            'summary': operation.summary,
+            'parameters': parameters + [
+                {'$ref': '#/components/parameters/AcceptLanguage'}],
+            'responses': responses,
+            'security': [{'bearer': []}] if operation.auth else [],
+            }
+        if operation.description:
+            document['description'] = operation.description
+        if operation.request_schema is not None:
+            document['requestBody'] = {
+                'required': True,
+                'content': {
+                    'application/json': {
+                        'schema': operation.request_schema},
+                    },
+                }
+        paths.setdefault(path, {})[operation.method] = document
+    return {
+        'openapi': '3.1.0',
+        'info': {
+            'title': "Личный кабинет: subscriber API",
+            'version': VERSION,
+            'description': __doc__,
+            },
+        'jsonSchemaDialect': 'https://json-schema.org/draft/2020-12/schema',
+        'paths': paths,
+        'components': {
+            'schemas': SCHEMAS,
+            'parameters': {
+                'AcceptLanguage': {
+                    'name': 'Accept-Language',
+                    'in': 'header',
+                    'required': False,
+                    'description': "The language of the messages "
+                    "(default ru).",
+                    'schema': {'type': 'string'},
+                    },
+                },
+            'securitySchemes': {
+                'bearer': {
+                    'type': 'http',
+                    'scheme': 'bearer',
+                    'description': "The token of POST /api/v1/auth/token.",
+                    },
+                },
+            },
+        }
+
+
+# Documents
+
+def _account(account, access):
+    return {
+        'id': account.id,
+        'number': account.number,
+        'address': account.address,
+        'apartment': account.apartment,
+        'holder': account.holder,
+        'organization': {
+            'id': account.company.id,
+            'name': account.company.display_name,
+            },
+        'role': access.role,
+        'rights': [r for r in RIGHTS if access.has_right(r)],
+        'end_date': access.end_date,
+        'state': account.state,
+        }
+
+
+def _organization(company):
+    return {
+        'id': company.id,
+        'name': company.party.name,
+        'short_name': company.short_name,
+        'description': company.description,
+        'address': company.public_address,
+        'phone': company.phone,
+        'emergency_phone': company.emergency_phone,
+        'email': company.email,
+        'office_hours': company.office_hours,
+        'website': company.website,
+        }
+
+
+def _accesses(pool, web_user, accounts):
+    "The valid access of web_user to each account, by account id"
+    Access = pool.get('lk.account.access')
+    accesses = Access.search([
+            ('web_user', '=', web_user.id),
+            ('account', 'in', [a.id for a in accounts]),
+            ('state', '=', 'active'),
+            ])
+    return {a.account.id: a for a in accesses if a.valid}
+
+
+def _not_found():
+    return NotFound(gettext('lk_portal.msg_api_not_found'))
+
+
+def _own_accounts(pool, web_user, domain=None):
+    "The accounts the rules let the subscriber see, with their access"
+    Account = pool.get('lk.account')
+    accounts = Account.search(domain or [])
+    accesses = _accesses(pool, web_user, accounts)
+    return [(a, accesses[a.id]) for a in accounts if a.id in accesses]
+
+
+# Operations
+
+@api_route('/auth/token', methods=['POST'], auth=False, status=201,
+    summary="Sign in: a bearer token for the e-mail and password",
+    request_schema=ref('Credentials'), response_schema=ref('Token'),
+    responses=[401, 429])
+def sign_in(request, pool):
+    """Failed attempts are counted per e-mail: past the limit every attempt
+    answers 429 until the delay passes. The 401 answer is the same whether
+    the e-mail is known or not, and for a blocked user."""
+    WebUser = pool.get('web.user')
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        data = request.form
+    email, password = data.get('email'), data.get('password')
+    if not (isinstance(email, str) and isinstance(password, str)
+            and email and password):
+        return problem(400, gettext('lk_portal.msg_api_credentials_missing'))
+    try:
+        user = WebUser.authenticate(email.strip(), password)
+    except RateLimitException:
+        return problem(429, gettext('lk_portal.msg_too_many_attempts'))
+    # A blocked user gets the answer of a wrong password
+    if not user or getattr(user, 'blocked', False):
+        return problem(401, gettext('lk_portal.msg_sign_in_failed'))
+    return json_response({
+            'token': user.new_session(),
+            'token_type': 'Bearer',
+            'expires_in': int(portal.session_lifetime().total_seconds()),
+            'idle_timeout': int(portal.session_idle().total_seconds()),
+            }, status=201)
+
+
+@api_route('/auth/token', methods=['DELETE'], auth=False, status=204,
+    summary="Sign out: the token stops working", responses=[401])
+def sign_out(request, pool):
+    Session = pool.get('web.user.session')
+    if not portal.session_user(request, pool):
+        return problem(401, gettext('lk_portal.msg_sign_in_required'))
+    Session.delete(Session.search([
+                ('key', '=', portal.session_key(request)),
+                ]))
+    return Response(status=204)
+
+
+@api_route('/me', summary="The signed-in user", response_schema=ref('Me'))
+def me(request, pool, web_user):
+    WebUser = pool.get('web.user')
+    user, = WebUser.browse([web_user.id])
+    return json_response({
+            'id': user.id,
+            'email': user.email,
+            'email_valid': bool(user.email_valid),
+            'language': portal.language(request),
+            })
+
+
+@api_route('/accounts', summary="The accounts of the signed-in user",
+    response_schema=array_of('Account'))
+def accounts(request, pool, web_user):
+    "Every account the user holds or was granted, in any organization."
+    return json_response([
+            _account(account, access)
+            for account, access in _own_accounts(pool, web_user)])
+
+
+@api_route('/accounts/<int:account_id>', summary="One account of the user",
+    response_schema=ref('Account'))
+def account(request, pool, web_user, account_id):
+    "Another subscriber's account does not exist (404)."
+    found = _own_accounts(pool, web_user, [('id', '=', account_id)])
+    if not found:
+        raise _not_found()
+    (account, access), = found
+    return json_response(_account(account, access))
+
+
+def _own_organizations(pool, web_user):
+    companies = {}
+    for account, _ in _own_accounts(pool, web_user):
+        companies.setdefault(account.company.id, account.company)
+    return sorted(companies.values(), key=lambda c: c.display_name)
+
+
+@api_route('/organizations',
+    summary="The organizations of the user's accounts",
+    response_schema=array_of('Organization'))
+def organizations(request, pool, web_user):
+    "Their public profile: contacts, emergency line, office hours."
+    return json_response([
+            _organization(c) for c in _own_organizations(pool, web_user)])
+
+
+@api_route('/organizations/<int:organization_id>',
+    summary="One organization of the user's accounts",
+    response_schema=ref('Organization'))
+def organization(request, pool, web_user, organization_id):
+    for company in _own_organizations(pool, web_user):
+        if company.id == organization_id:
+            return json_response(_organization(company))
+    raise _not_found()
+
+
+@api_route('/organizations/<int:organization_id>/public', auth=False,
+    summary="The public profile of any organization, without sign-in",
+    response_schema=ref('Organization'), responses=[404])
+def organization_public(request, pool, organization_id):
+    "Read as the portal user for no subscriber, with access checked."
+    Company = pool.get('company.company')
+    ModelData = pool.get('ir.model.data')
+    transaction = Transaction()
+    with transaction.set_user(ModelData.get_id('lk_base', 'user_portal')), \
+            check_access():
+        companies = Company.search(
+            [('id', '=', organization_id)], limit=1)
+        if not companies:
+            raise _not_found()
+        return json_response(_organization(companies[0]))
+
+
+@api_route('/openapi.json', auth=False,
+    summary="This document: the API's contract (OpenAPI 3.1)",
+    response_schema=ref('OpenAPI'))
+def openapi(request, pool):
+    return json_response(openapi_document())
+
+
+# Any other /api/ request: a problem, not trytond's or a page's answer
+
+@portal.route(
+    '/api/<path:rest>', endpoint='lk_portal.api.unknown',
+    methods=['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+@with_pool
+@with_transaction(readonly=True)
+@_in_language
+def unknown(request, pool, rest):
+    adapter = _api_map.bind_to_environ(request.environ)
+    try:
+        adapter.match()
+    except MethodNotAllowed as exception:
+        response = problem(
+            405, gettext('lk_portal.msg_api_method_not_allowed',
+                method=request.method))
+        response.headers['Allow'] = ', '.join(exception.valid_methods)
+        return response
+    except HTTPException:
+        pass
+    return problem(404, gettext('lk_portal.msg_api_not_found'))

@@ -1,0 +1,431 @@
+# This file is part of lk.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The subscriber JSON API (/api/v1/) on the demo database, in process with
+werkzeug's test client: sign-in, the subscriber's own data only, problem
+documents in the request's language, and the OpenAPI document as a contract
+that the routes keep."""
+import re
+
+import pytest
+
+SUBSCRIBER = 'abonent1@example.com'
+PASSWORD = 'demo'
+API = '/api/v1'
+
+
+@pytest.fixture(scope='module')
+def client(demo_server):
+    import lkdemo
+    from werkzeug.test import Client
+
+    return Client(lkdemo.load_application())
+
+
+def sign_in(client, email=SUBSCRIBER, password=PASSWORD, **kwargs):
+    return client.post(
+        f'{API}/auth/token', json={'email': email, 'password': password},
+        **kwargs)
+
+
+def bearer(token):
+    return {'Authorization': f'Bearer {token}'}
+
+
+@pytest.fixture(scope='module')
+def token(client):
+    response = sign_in(client)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.json['token']
+
+
+@pytest.fixture(scope='module')
+def demo(demo_server):
+    """The demo subscriber's accounts and organizations, and an account of
+    another organization's subscriber, read as root"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    with Transaction().start(demo_server.database, 0, readonly=True):
+        pool = Pool()
+        Account = pool.get('lk.account')
+        WebUser = pool.get('web.user')
+        user, = WebUser.search([('email', '=', SUBSCRIBER)])
+        own = Account.search([
+                ('accesses.web_user', '=', user.id),
+                ('accesses.state', '=', 'active'),
+                ])
+        others = Account.search([('id', 'not in', [a.id for a in own])])
+        return {
+            'accounts': sorted(a.id for a in own),
+            'organizations': sorted({a.company.id for a in own}),
+            'other_account': others[0].id,
+            'other_organizations': sorted(
+                {a.company.id for a in others}
+                - {a.company.id for a in own}),
+            }
+
+
+def assert_problem(response, status):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == 'application/problem+json'
+    document = response.json
+    assert document['status'] == status
+    assert document['type'] and document['title'] and document['detail']
+    return document
+
+
+def test_sign_in(client):
+    response = sign_in(client)
+    assert response.status_code == 201
+    assert response.mimetype == 'application/json'
+    document = response.json
+    assert document['token_type'] == 'Bearer'
+    assert document['token'] and document['expires_in'] > 0
+    assert response.headers['Cache-Control'] == 'no-store'
+
+
+def test_me(client, token):
+    response = client.get(f'{API}/me', headers=bearer(token))
+    assert response.status_code == 200
+    assert response.json['email'] == SUBSCRIBER
+    assert response.json['email_valid'] is True
+    assert response.json['language'] == 'ru'
+
+
+def test_accounts_are_the_subscriber_s(client, token, demo):
+    response = client.get(f'{API}/accounts', headers=bearer(token))
+    assert response.status_code == 200
+    accounts = response.json
+    assert sorted(a['id'] for a in accounts) == demo['accounts']
+    assert len(accounts) == 2
+    assert len({a['organization']['id'] for a in accounts}) == 2
+    for account in accounts:
+        assert account['role'] == 'owner'
+        assert set(account['rights']) == {
+            'view', 'readings', 'payment', 'appeals'}
+        assert account['state'] == 'active'
+        assert account['number'] and account['address']
+        assert account['organization']['name']
+
+
+def test_one_account(client, token, demo):
+    account_id = demo['accounts'][0]
+    response = client.get(
+        f'{API}/accounts/{account_id}', headers=bearer(token))
+    assert response.status_code == 200
+    assert response.json['id'] == account_id
+
+
+def test_another_subscriber_s_account_is_not_found(client, token, demo):
+    response = client.get(
+        f'{API}/accounts/{demo["other_account"]}', headers=bearer(token))
+    document = assert_problem(response, 404)
+    assert str(demo['other_account']) not in document['detail']
+    assert_problem(client.get(
+            f'{API}/accounts/999999999', headers=bearer(token)), 404)
+
+
+def test_organizations(client, token, demo):
+    response = client.get(f'{API}/organizations', headers=bearer(token))
+    assert response.status_code == 200
+    assert sorted(o['id'] for o in response.json) == demo['organizations']
+    for organization in response.json:
+        assert organization['name']
+        assert 'emergency_phone' in organization
+    one = client.get(
+        f'{API}/organizations/{demo["organizations"][0]}',
+        headers=bearer(token))
+    assert one.status_code == 200
+    if demo['other_organizations']:
+        assert_problem(client.get(
+                f'{API}/organizations/{demo["other_organizations"][0]}',
+                headers=bearer(token)), 404)
+
+
+def test_public_organization(client, demo):
+    "Any organization's public profile answers without sign-in"
+    for organization_id in demo['organizations'] + demo[
+            'other_organizations']:
+        response = client.get(
+            f'{API}/organizations/{organization_id}/public')
+        assert response.status_code == 200
+        assert response.json['id'] == organization_id
+        assert response.json['name']
+        assert 'inn' not in response.json
+    assert_problem(client.get(f'{API}/organizations/999999999/public'), 404)
+
+
+@pytest.mark.parametrize('path', ['/me', '/accounts', '/organizations'])
+def test_no_token(client, path):
+    response = client.get(API + path)
+    document = assert_problem(response, 401)
+    assert response.headers['WWW-Authenticate'] == 'Bearer'
+    assert document['detail'] == 'Войдите, чтобы продолжить.'
+
+
+def test_bad_token(client):
+    assert_problem(client.get(
+            f'{API}/accounts', headers=bearer('not-a-session')), 401)
+    assert_problem(client.delete(
+            f'{API}/auth/token', headers=bearer('not-a-session')), 401)
+
+
+def test_sign_out(client):
+    token = sign_in(client).json['token']
+    assert client.get(f'{API}/me', headers=bearer(token)).status_code == 200
+    response = client.delete(f'{API}/auth/token', headers=bearer(token))
+    assert response.status_code == 204
+    assert_problem(client.get(f'{API}/me', headers=bearer(token)), 401)
+    assert_problem(
+        client.delete(f'{API}/auth/token', headers=bearer(token)), 401)
+
+
+def test_wrong_password(client):
+    wrong = assert_problem(sign_in(client, password='wrong'), 401)
+    unknown = assert_problem(
+        sign_in(client, email='nobody@example.com', password='wrong'), 401)
+    # The same answer whether the e-mail exists or not
+    assert wrong == unknown
+    assert wrong['detail'] == 'Неверный e-mail или пароль.'
+    # A success clears the count of failures
+    assert sign_in(client).status_code == 201
+
+
+def test_missing_credentials(client):
+    assert_problem(client.post(f'{API}/auth/token', json={}), 400)
+    assert_problem(client.post(
+            f'{API}/auth/token', data='not json',
+            content_type='application/json'), 400)
+
+
+def test_messages_in_english(client):
+    english = {'Accept-Language': 'en'}
+    document = assert_problem(client.get(
+            f'{API}/accounts', headers=english), 401)
+    assert document['detail'] == 'Sign in to continue.'
+    document = assert_problem(
+        sign_in(client, password='wrong', headers=english), 401)
+    assert document['detail'] == 'Wrong e-mail or password.'
+    assert sign_in(client, headers=english).status_code == 201
+
+
+def test_unknown_path_and_method(client, token):
+    document = assert_problem(
+        client.get(f'{API}/no-such-thing', headers=bearer(token)), 404)
+    assert document['detail'] == 'Не найдено.'
+    document = assert_problem(client.get(
+            '/api/v2/accounts', headers={'Accept-Language': 'en'}), 404)
+    assert document['detail'] == 'Not found.'
+    response = client.put(f'{API}/accounts', headers=bearer(token))
+    assert_problem(response, 405)
+    assert 'GET' in response.headers['Allow']
+
+
+@pytest.fixture
+def as_root(demo_server):
+    "Run a function in a committed transaction as root"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    def run(func):
+        with Transaction().start(demo_server.database, 0) as transaction:
+            result = func(Pool())
+            transaction.commit()
+            return result
+    return run
+
+
+def test_removed_link_removes_the_account(client, as_root):
+    "Revoking a user's access to an account hides it from every endpoint"
+    email = 'api-revoked@example.com'
+
+    def create(pool):
+        WebUser = pool.get('web.user')
+        Account = pool.get('lk.account')
+        Access = pool.get('lk.account.access')
+        user, = WebUser.create([{
+                    'email': email,
+                    'email_valid': True,
+                    'password_hash': WebUser.hash_password('api-pass-1'),
+                    }])
+        account = Account.search([], order=[('id', 'DESC')], limit=1)[0]
+        access, = Access.create([{
+                    'web_user': user.id, 'account': account.id,
+                    'role': 'owner'}])
+        return account.id, account.company.id, access.id
+    account_id, organization_id, access_id = as_root(create)
+    token = sign_in(client, email, 'api-pass-1').json['token']
+    headers = bearer(token)
+    assert [a['id'] for a in client.get(
+                f'{API}/accounts', headers=headers).json] == [account_id]
+    assert client.get(
+        f'{API}/accounts/{account_id}', headers=headers).status_code == 200
+
+    def revoke(pool):
+        Access = pool.get('lk.account.access')
+        Access.revoke([Access(access_id)])
+    as_root(revoke)
+    assert client.get(f'{API}/accounts', headers=headers).json == []
+    assert client.get(f'{API}/organizations', headers=headers).json == []
+    assert_problem(client.get(
+            f'{API}/accounts/{account_id}', headers=headers), 404)
+    assert_problem(client.get(
+            f'{API}/organizations/{organization_id}', headers=headers), 404)
+
+
+def test_delegate_sees_the_rights_granted(client, as_root, demo):
+    email = 'api-delegate@example.com'
+
+    def create(pool):
+        WebUser = pool.get('web.user')
+        Access = pool.get('lk.account.access')
+        user, = WebUser.create([{
+                    'email': email,
+                    'email_valid': True,
+                    'password_hash': WebUser.hash_password('api-pass-3'),
+                    }])
+        Access.create([{
+                    'web_user': user.id, 'account': demo['accounts'][0],
+                    'role': 'delegate', 'right_readings': True,
+                    'right_payment': False, 'right_appeals': False,
+                    }])
+    as_root(create)
+    token = sign_in(client, email, 'api-pass-3').json['token']
+    account, = client.get(f'{API}/accounts', headers=bearer(token)).json
+    assert account['id'] == demo['accounts'][0]
+    assert account['role'] == 'delegate'
+    assert account['rights'] == ['view', 'readings']
+
+
+def test_blocked_user(client, as_root):
+    "A blocked user's token stops working and they cannot sign in"
+    email = 'api-blocked@example.com'
+
+    def create(pool):
+        WebUser = pool.get('web.user')
+        if 'blocked' not in WebUser._fields:
+            return None
+        user, = WebUser.create([{
+                    'email': email,
+                    'email_valid': True,
+                    'password_hash': WebUser.hash_password('api-pass-2'),
+                    }])
+        return user.id
+    user_id = as_root(create)
+    if user_id is None:
+        pytest.skip("web.user has no blocked field")
+    token = sign_in(client, email, 'api-pass-2').json['token']
+    assert client.get(f'{API}/me', headers=bearer(token)).status_code == 200
+
+    def block(pool):
+        WebUser = pool.get('web.user')
+        WebUser.write([WebUser(user_id)], {'blocked': True})
+    as_root(block)
+    assert_problem(client.get(f'{API}/me', headers=bearer(token)), 401)
+    refused = assert_problem(sign_in(client, email, 'api-pass-2'), 401)
+    assert refused['detail'] == 'Неверный e-mail или пароль.'
+
+
+# The contract: openapi.json and what the routes answer
+
+@pytest.fixture(scope='module')
+def openapi(client):
+    response = client.get(f'{API}/openapi.json')
+    assert response.status_code == 200
+    return response.json
+
+
+def test_openapi_document(openapi):
+    assert openapi['openapi'].startswith('3.1')
+    assert openapi['components']['securitySchemes']['bearer'][
+        'scheme'] == 'bearer'
+
+    def refs(node):
+        if isinstance(node, dict):
+            if isinstance(node.get('$ref'), str):
+                yield node['$ref']
+            for value in node.values():
+                yield from refs(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from refs(value)
+    for target in refs(openapi):
+        node = openapi
+        for part in target.removeprefix('#/').split('/'):
+            node = node[part]
+        assert node, target
+    for path, item in openapi['paths'].items():
+        for method, operation in item.items():
+            assert operation['responses'] and operation['summary'], (
+                method, path)
+    jsonschema = pytest.importorskip('jsonschema')
+    for name, schema in openapi['components']['schemas'].items():
+        jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_every_api_route_is_documented(openapi):
+    from trytond.modules.lk_portal import api, portal
+
+    rules = [
+        r for r in portal.url_map.iter_rules()
+        if r.rule.startswith(API + '/')]
+    assert rules
+    for rule in rules:
+        path = re.sub(r'<(?:[^:>]+:)?(\w+)>', r'{\1}', rule.rule)
+        assert path in openapi['paths'], rule.rule
+        for method in rule.methods - {'HEAD', 'OPTIONS'}:
+            assert method.lower() in openapi['paths'][path], (
+                method, rule.rule)
+    assert len(api.operations) == sum(
+        len(item) for item in openapi['paths'].values())
+
+
+def validate(openapi, schema, instance):
+    "Validate instance against an OpenAPI schema with its $refs"
+    jsonschema = pytest.importorskip('jsonschema')
+    jsonschema.validate(
+        instance, {**schema, 'components': openapi['components']},
+        cls=jsonschema.Draft202012Validator)
+
+
+def test_operations_answer_what_they_document(client, token, demo, openapi):
+    values = {
+        'account_id': demo['accounts'][0],
+        'organization_id': demo['organizations'][0],
+        }
+    checked = 0
+    for path, item in openapi['paths'].items():
+        for method, operation in item.items():
+            if method != 'get':
+                continue
+            url = re.sub(
+                r'\{(\w+)\}', lambda m: str(values[m[1]]), path)
+            headers = bearer(token) if operation['security'] else {}
+            response = client.get(url, headers=headers)
+            status = str(response.status_code)
+            assert status in operation['responses'], (url, status)
+            documented = operation['responses'][status]
+            if response.status_code == 200:
+                schema = documented['content']['application/json']['schema']
+                validate(openapi, schema, response.json)
+            else:
+                validate(openapi, {'$ref': '#/components/schemas/Problem'},
+                    response.json)
+            if operation['security']:
+                # and without the token, the documented 401
+                anonymous = client.get(url)
+                assert str(anonymous.status_code) in operation['responses']
+                assert anonymous.status_code == 401
+            checked += 1
+    assert checked >= 5
+
+
+def test_sign_in_answers_what_it_documents(client, openapi):
+    operation = openapi['paths'][f'{API}/auth/token']['post']
+    response = sign_in(client)
+    assert str(response.status_code) in operation['responses']
+    validate(openapi, operation['responses']['201']['content'][
+            'application/json']['schema'], response.json)
+    validate(openapi, operation['requestBody']['content'][
+            'application/json']['schema'],
+        {'email': SUBSCRIBER, 'password': PASSWORD})
