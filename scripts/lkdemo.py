@@ -24,13 +24,19 @@ logger = logging.getLogger(__name__)
 
 
 def write_config(path, backend='sqlite', data_dir=None,
-        listen='127.0.0.1:8000', database='lk_demo'):
-    "Write the demo's trytond.conf from the template and use it from now on"
+        listen='127.0.0.1:8000', database='lk_demo', email_uri=None):
+    """Write the demo's trytond.conf from the template and use it from now on
+
+    email_uri is the SMTP server of the outgoing mail (the tests' local one)
+    """
     data_dir = Path(data_dir or Path(path).parent).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(TEMPLATE, encoding='utf-8')
     parser['web']['listen'] = listen
+    # e-mailed links of the backend (staff invitations, password resets)
+    parser['web']['reset_password_url'] = f'http://{listen}/reset'
+    parser['web']['email_validation_url'] = f'http://{listen}/validate'
     parser['database']['uri'] = {
         'sqlite': 'sqlite://',
         'postgresql': os.environ.get(
@@ -43,6 +49,8 @@ def write_config(path, backend='sqlite', data_dir=None,
     if not parser.has_section('lk_portal'):
         parser.add_section('lk_portal')
     parser['lk_portal']['database'] = database
+    if email_uri:
+        parser['email']['uri'] = email_uri
     with open(path, 'w', encoding='utf-8') as file:
         file.write("# Written by scripts/lkdemo.py from config/trytond.conf\n")
         parser.write(file)

@@ -85,7 +85,8 @@ def backend_env(backend):
         env.update(
             TRYTOND_DATABASE__URI=os.environ.get(
                 'LK_TEST_POSTGRESQL_URI', 'postgresql:///'),
-            DB_NAME='test_lk')
+            # one database per run: two runs at once must not collide
+            DB_NAME=f'test_lk_{os.getpid()}')
     return env
 
 

@@ -7,7 +7,10 @@ whole pytest session uses one written here, in a temporary directory that
 also holds the SQLite databases. Do not import trytond before
 pytest_configure has run (i.e. not at the top of a conftest).
 """
+import email
+import email.policy
 import shutil
+import socket
 import sys
 import tempfile
 import threading
@@ -20,18 +23,70 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'scripts'))
 import lkdemo  # noqa: E402
 
 _directory = None
+_smtp = None
+
+
+class Mailbox:
+    "What the local SMTP server received, as email.message.EmailMessage"
+
+    def __init__(self):
+        self.messages = []
+        self._condition = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(
+            envelope.original_content or envelope.content,
+            policy=email.policy.default)
+        with self._condition:
+            self.messages.append(message)
+            self._condition.notify_all()
+        return '250 OK'
+
+    def wait_for(self, to, subject=None, after=0, timeout=30):
+        """The last message to the address (and subject) after the first
+        `after` ones, waiting for it"""
+        def find():
+            for message in reversed(self.messages[after:]):
+                if to.lower() in message['To'].lower() and (
+                        not subject or subject in message['Subject']):
+                    return message
+        with self._condition:
+            self._condition.wait_for(find, timeout=timeout)
+            found = find()
+        assert found, f"no message to {to} ({subject})"
+        return found
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
 
 
 def pytest_configure(config):
-    global _directory
+    global _directory, _smtp
+    from aiosmtpd.controller import Controller
+
     _directory = Path(tempfile.mkdtemp(prefix='lk-tests-'))
+    # A real SMTP server: trytond sends the portal's mail to it
+    _smtp = Controller(Mailbox(), hostname='127.0.0.1', port=_free_port())
+    _smtp.start()
     lkdemo.write_config(
-        _directory / 'trytond.conf', data_dir=_directory, database='lk_test')
+        _directory / 'trytond.conf', data_dir=_directory, database='lk_test',
+        email_uri=f'smtp://127.0.0.1:{_smtp.port}')
 
 
 def pytest_unconfigure(config):
+    if _smtp:
+        _smtp.stop()
     if _directory:
         shutil.rmtree(_directory, ignore_errors=True)
+
+
+@pytest.fixture(scope='session')
+def mailbox():
+    "The messages trytond sent during the session"
+    return _smtp.handler
 
 
 @pytest.fixture(scope='session')

@@ -1,0 +1,293 @@
+# This file is part of lk.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Security probes of the portal's pages, in process with werkzeug's test
+client on config/wsgi.py's application and the demo database: another
+subscriber's account is a 404, forms need their CSRF token, sign-in is
+throttled, a blocked user's session ends, the password reset tells nothing
+about who has a user, the password policy holds."""
+import re
+
+import pytest
+
+SUBSCRIBER = 'abonent1@example.com'
+PASSWORD = 'demo'
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    "A werkzeug test client that repeats the CSRF token of the last form"
+
+    def __init__(self):
+        import lkdemo
+        from werkzeug.test import Client
+        self.client = Client(lkdemo.load_application())
+        self.token = None
+
+    def get(self, path, **kwargs):
+        response = self.client.get(path, **kwargs)
+        if match := CSRF.search(response.get_data(as_text=True)):
+            self.token = match.group(1)
+        return response
+
+    def post(self, path, data, csrf=True, **kwargs):
+        data = dict(data)
+        if csrf:
+            if not self.token:
+                self.get('/login')
+            data['csrf_token'] = self.token
+        return self.client.post(path, data=data, **kwargs)
+
+    def sign_in(self, email, password):
+        self.get('/login')
+        return self.post('/login', {'email': email, 'password': password})
+
+
+def text(response):
+    "The page without what changes with each request (the CSRF token)"
+    return CSRF.sub('', response.get_data(as_text=True))
+
+
+def session_cookie_set(response):
+    return any(
+        c.startswith('lk_session=') and not c.startswith('lk_session=;')
+        for c in response.headers.getlist('Set-Cookie'))
+
+
+@pytest.fixture(scope='module')
+def db(demo_server):
+    "A function running its argument in a root transaction, committed"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    def run(func):
+        with Transaction().start(demo_server.database, 0) as transaction:
+            result = func(Pool())
+            transaction.commit()
+            return result
+    return run
+
+
+def new_user(db, email, password='Secret-pass-1', account=None):
+    "A validated web user, owner of the account number if given"
+    def create(pool):
+        WebUser = pool.get('web.user')
+        Account = pool.get('lk.account')
+        Access = pool.get('lk.account.access')
+        user, = WebUser.create([{
+                    'email': email,
+                    'email_valid': True,
+                    'password_hash': WebUser.hash_password(password),
+                    }])
+        if account:
+            record, = Account.search([('number', '=', account)])
+            Access.create([{
+                        'web_user': user.id, 'account': record.id,
+                        'role': 'owner'}])
+            return user.id, record.id
+        return user.id, None
+    return db(create)
+
+
+def test_other_subscribers_account_is_404(db):
+    _, other = new_user(db, 'neighbour@example.com', account='10000003')
+    browser = Browser()
+    response = browser.sign_in(SUBSCRIBER, PASSWORD)
+    assert response.status_code == 303, text(response)
+
+    for path in [f'/accounts/{other}', f'/accounts/{other}/delegates']:
+        response = browser.get(path)
+        assert response.status_code == 404, path
+        assert '10000003' not in text(response)
+    # an id that exists nowhere answers the same
+    response = browser.get('/accounts/999999')
+    assert response.status_code == 404
+
+    # the subscriber's own account is there
+    response = browser.get('/')
+    assert response.status_code == 200
+    own = re.findall(r'href="/accounts/(\d+)"', text(response))
+    assert own and str(other) not in own
+    assert browser.get(f'/accounts/{own[0]}').status_code == 200
+
+
+def test_removing_the_link_removes_the_account(db):
+    "The rules, not the routes, decide: revoking the access hides it all"
+    user, account = new_user(db, 'leaving@example.com', account='10000004')
+    browser = Browser()
+    browser.sign_in('leaving@example.com', 'Secret-pass-1')
+    assert browser.get(f'/accounts/{account}').status_code == 200
+
+    def revoke(pool):
+        Access = pool.get('lk.account.access')
+        Access.revoke(Access.search([('web_user', '=', user)]))
+    db(revoke)
+    assert browser.get(f'/accounts/{account}').status_code == 404
+    assert '10000004' not in text(browser.get('/'))
+    assert '10000004' not in text(browser.get('/organizations'))
+
+
+def test_post_without_csrf_is_403():
+    browser = Browser()
+    browser.sign_in(SUBSCRIBER, PASSWORD)
+    for path, data in [
+            ('/accounts/add', {'organization': '2', 'number': '10000005'}),
+            ('/logout', {}),
+            ('/login', {'email': SUBSCRIBER, 'password': PASSWORD}),
+            ('/reset-request', {'email': SUBSCRIBER}),
+            ]:
+        response = browser.post(path, data, csrf=False)
+        assert response.status_code == 403, path
+        response = browser.post(
+            path, dict(data, csrf_token='forged'), csrf=False)
+        assert response.status_code == 403, path
+    # still signed in: the forged sign-out did nothing
+    assert browser.get('/').status_code == 200
+
+
+def test_sixth_wrong_password_locks_out(db):
+    email = 'throttled@example.com'
+    new_user(db, email, password='Right-pass-1')
+    browser = Browser()
+    # Each failure makes the next answer wait 2^n - 1 s: two real ones,
+    # the rest recorded like trytond does
+    failures = []
+    for _ in range(2):
+        response = browser.sign_in(email, 'wrong-pass')
+        assert response.status_code == 200
+        assert not session_cookie_set(response)
+        failures.append(text(response))
+    unknown = Browser().sign_in('nobody@example.com', 'wrong-pass')
+    # the same message whether the e-mail exists or not
+    assert text(unknown).replace('nobody@example.com', email) \
+        == failures[0]
+
+    def fail(pool):
+        Attempt = pool.get('web.user.authenticate.attempt')
+        for _ in range(4):
+            Attempt.add(email)
+    db(fail)
+
+    response = browser.sign_in(email, 'Right-pass-1')
+    assert response.status_code == 429
+    assert not session_cookie_set(response)
+    assert browser.get('/').status_code == 302
+
+    def clear(pool):
+        pool.get('web.user.authenticate.attempt').remove(email)
+    db(clear)
+    assert browser.sign_in(email, 'Right-pass-1').status_code == 303
+    assert browser.get('/').status_code == 200
+
+
+def test_blocked_users_session_ends(db):
+    email = 'blocked@example.com'
+    user, _ = new_user(db, email, account='20000001')
+    browser = Browser()
+    assert browser.sign_in(email, 'Secret-pass-1').status_code == 303
+    assert browser.get('/').status_code == 200
+
+    def block(pool):
+        WebUser = pool.get('web.user')
+        user_ = WebUser(user)
+        if 'blocked' in WebUser._fields:
+            WebUser.write([user_], {'blocked': True})
+        else:
+            WebUser.write([user_], {'active': False})
+    db(block)
+    response = browser.get('/')
+    assert response.status_code == 302
+    assert '/login' in response.headers['Location']
+    # and signing in again is refused with the generic answer
+    response = browser.sign_in(email, 'Secret-pass-1')
+    assert response.status_code == 200
+    assert not session_cookie_set(response)
+
+
+def test_reset_answers_the_same(db, mailbox):
+    sent = len(mailbox.messages)
+    known = Browser()
+    known.get('/reset-request')
+    response_known = known.post('/reset-request', {'email': SUBSCRIBER})
+    unknown = Browser()
+    unknown.get('/reset-request')
+    response_unknown = unknown.post(
+        '/reset-request', {'email': 'nobody@example.com'})
+    assert response_known.status_code == response_unknown.status_code == 200
+    assert text(response_known) == text(response_unknown)
+
+    message = mailbox.wait_for(SUBSCRIBER, after=sent)
+    body = message.get_content()
+    url, = re.findall(r'(http://\S+/reset\?\S+)', body)
+    path = url.split('/', 3)[3]
+    browser = Browser()
+    response = browser.get('/' + path)
+    assert response.status_code == 200
+    token = re.search(r'name="token" value="([^"]+)"', text(response))[1]
+    email = re.search(r'name="email" value="([^"]+)"', text(response))[1]
+    # the policy holds here too
+    response = browser.post('/reset', {
+            'token': token, 'email': email,
+            'password': 'password', 'password2': 'password'})
+    assert response.status_code == 400
+    response = browser.post('/reset', {
+            'token': token, 'email': email,
+            'password': 'New-demo-pass', 'password2': 'New-demo-pass'})
+    assert response.status_code == 200
+    # single use
+    response = browser.post('/reset', {
+            'token': token, 'email': email,
+            'password': 'Other-demo-pass', 'password2': 'Other-demo-pass'})
+    assert response.status_code == 400
+
+    assert Browser().sign_in(SUBSCRIBER, 'New-demo-pass').status_code == 303
+
+    # the other tests sign in with the demo password
+    def restore(pool):
+        WebUser = pool.get('web.user')
+        user, = WebUser.search([('email', '=', SUBSCRIBER)])
+        WebUser.write([user], {
+                'password_hash': WebUser.hash_password(PASSWORD)})
+    db(restore)
+
+
+@pytest.mark.parametrize('password, message', [
+        ('abc', 'length'),
+        ('password', 'common'),
+        ('qwerty123', 'common'),
+        ('policy@example.com', 'email'),
+        ])
+def test_registration_password_policy(demo_server, password, message):
+    browser = Browser()
+    browser.get('/register')
+    response = browser.post('/register', {
+            'email': 'policy@example.com',
+            'password': password, 'password2': password, 'consent': '1'})
+    assert response.status_code == 400, message
+    assert 'register-errors' in text(response)
+
+
+def test_registration_needs_consent(demo_server):
+    browser = Browser()
+    browser.get('/register')
+    response = browser.post('/register', {
+            'email': 'noconsent@example.com',
+            'password': 'Str0ng-pass', 'password2': 'Str0ng-pass'})
+    assert response.status_code == 400
+
+
+def test_session_cookie_flags(demo_server):
+    for base_url, secure in [
+            ('http://localhost', False), ('https://localhost', True)]:
+        browser = Browser()
+        browser.client.get('/login', base_url=base_url)
+        token = browser.client.get_cookie('lk_csrf', domain='localhost')
+        response = browser.client.post('/login', base_url=base_url, data={
+                'csrf_token': token.value,
+                'email': SUBSCRIBER, 'password': PASSWORD})
+        assert response.status_code == 303
+        cookie, = [
+            c for c in response.headers.getlist('Set-Cookie')
+            if c.startswith('lk_session=')]
+        assert 'HttpOnly' in cookie
+        assert 'SameSite=Lax' in cookie
+        assert ('Secure' in cookie) == secure
