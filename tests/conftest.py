@@ -105,3 +105,41 @@ def demo_server():
         url=f'http://127.0.0.1:{server.server_port}', database=name)
     server.shutdown()
     thread.join()
+
+
+@pytest.fixture(scope='session')
+def db(demo_server):
+    "A function running its argument with the pool in a committed root transaction"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    def run(func):
+        with Transaction().start(demo_server.database, 0) as transaction:
+            result = func(Pool())
+            transaction.commit()
+            return result
+    return run
+
+
+@pytest.fixture(scope='session')
+def new_subscriber(db):
+    """A function creating a validated web user, with an access to the
+    account of id `account` if given; it returns the user's and the access'
+    ids"""
+    def create(email, password, account=None, **access):
+        def run(pool):
+            WebUser = pool.get('web.user')
+            Access = pool.get('lk.account.access')
+            user, = WebUser.create([{
+                        'email': email,
+                        'email_valid': True,
+                        'password_hash': WebUser.hash_password(password),
+                        }])
+            if account is None:
+                return user.id, None
+            record, = Access.create([{
+                        'web_user': user.id, 'account': account,
+                        'role': 'owner', **access}])
+            return user.id, record.id
+        return db(run)
+    return create

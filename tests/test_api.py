@@ -221,39 +221,16 @@ def test_unknown_path_and_method(client, token):
     assert 'GET' in response.headers['Allow']
 
 
-@pytest.fixture
-def as_root(demo_server):
-    "Run a function in a committed transaction as root"
-    from trytond.pool import Pool
-    from trytond.transaction import Transaction
-
-    def run(func):
-        with Transaction().start(demo_server.database, 0) as transaction:
-            result = func(Pool())
-            transaction.commit()
-            return result
-    return run
-
-
-def test_removed_link_removes_the_account(client, as_root):
+def test_removed_link_removes_the_account(client, db, new_subscriber):
     "Revoking a user's access to an account hides it from every endpoint"
     email = 'api-revoked@example.com'
 
-    def create(pool):
-        WebUser = pool.get('web.user')
+    def last_account(pool):
         Account = pool.get('lk.account')
-        Access = pool.get('lk.account.access')
-        user, = WebUser.create([{
-                    'email': email,
-                    'email_valid': True,
-                    'password_hash': WebUser.hash_password('api-pass-1'),
-                    }])
         account = Account.search([], order=[('id', 'DESC')], limit=1)[0]
-        access, = Access.create([{
-                    'web_user': user.id, 'account': account.id,
-                    'role': 'owner'}])
-        return account.id, account.company.id, access.id
-    account_id, organization_id, access_id = as_root(create)
+        return account.id, account.company.id
+    account_id, organization_id = db(last_account)
+    _, access_id = new_subscriber(email, 'api-pass-1', account=account_id)
     token = sign_in(client, email, 'api-pass-1').json['token']
     headers = bearer(token)
     assert [a['id'] for a in client.get(
@@ -264,7 +241,7 @@ def test_removed_link_removes_the_account(client, as_root):
     def revoke(pool):
         Access = pool.get('lk.account.access')
         Access.revoke([Access(access_id)])
-    as_root(revoke)
+    db(revoke)
     assert client.get(f'{API}/accounts', headers=headers).json == []
     assert client.get(f'{API}/organizations', headers=headers).json == []
     assert_problem(client.get(
@@ -273,23 +250,11 @@ def test_removed_link_removes_the_account(client, as_root):
             f'{API}/organizations/{organization_id}', headers=headers), 404)
 
 
-def test_delegate_sees_the_rights_granted(client, as_root, demo):
+def test_delegate_sees_the_rights_granted(client, new_subscriber, demo):
     email = 'api-delegate@example.com'
-
-    def create(pool):
-        WebUser = pool.get('web.user')
-        Access = pool.get('lk.account.access')
-        user, = WebUser.create([{
-                    'email': email,
-                    'email_valid': True,
-                    'password_hash': WebUser.hash_password('api-pass-3'),
-                    }])
-        Access.create([{
-                    'web_user': user.id, 'account': demo['accounts'][0],
-                    'role': 'delegate', 'right_readings': True,
-                    'right_payment': False, 'right_appeals': False,
-                    }])
-    as_root(create)
+    new_subscriber(
+        email, 'api-pass-3', account=demo['accounts'][0], role='delegate',
+        right_readings=True, right_payment=False, right_appeals=False)
     token = sign_in(client, email, 'api-pass-3').json['token']
     account, = client.get(f'{API}/accounts', headers=bearer(token)).json
     assert account['id'] == demo['accounts'][0]
@@ -297,30 +262,17 @@ def test_delegate_sees_the_rights_granted(client, as_root, demo):
     assert account['rights'] == ['view', 'readings']
 
 
-def test_blocked_user(client, as_root):
+def test_blocked_user(client, db, new_subscriber):
     "A blocked user's token stops working and they cannot sign in"
     email = 'api-blocked@example.com'
-
-    def create(pool):
-        WebUser = pool.get('web.user')
-        if 'blocked' not in WebUser._fields:
-            return None
-        user, = WebUser.create([{
-                    'email': email,
-                    'email_valid': True,
-                    'password_hash': WebUser.hash_password('api-pass-2'),
-                    }])
-        return user.id
-    user_id = as_root(create)
-    if user_id is None:
-        pytest.skip("web.user has no blocked field")
+    user_id, _ = new_subscriber(email, 'api-pass-2')
     token = sign_in(client, email, 'api-pass-2').json['token']
     assert client.get(f'{API}/me', headers=bearer(token)).status_code == 200
 
     def block(pool):
         WebUser = pool.get('web.user')
         WebUser.write([WebUser(user_id)], {'blocked': True})
-    as_root(block)
+    db(block)
     assert_problem(client.get(f'{API}/me', headers=bearer(token)), 401)
     refused = assert_problem(sign_in(client, email, 'api-pass-2'), 401)
     assert refused['detail'] == 'Неверный e-mail или пароль.'

@@ -40,20 +40,6 @@ def page(browser, demo_server):
     context.close()
 
 
-@pytest.fixture(scope='module')
-def db(demo_server):
-    "A function running its argument in a root transaction, committed"
-    from trytond.pool import Pool
-    from trytond.transaction import Transaction
-
-    def run(func):
-        with Transaction().start(demo_server.database, 0) as transaction:
-            result = func(Pool())
-            transaction.commit()
-            return result
-    return run
-
-
 def link_in(message, path):
     "The URL of the portal's path in the e-mail"
     for url in LINK.findall(message.get_content()):

@@ -54,42 +54,22 @@ def session_cookie_set(response):
 
 
 @pytest.fixture(scope='module')
-def db(demo_server):
-    "A function running its argument in a root transaction, committed"
-    from trytond.pool import Pool
-    from trytond.transaction import Transaction
-
-    def run(func):
-        with Transaction().start(demo_server.database, 0) as transaction:
-            result = func(Pool())
-            transaction.commit()
-            return result
-    return run
-
-
-def new_user(db, email, password='Secret-pass-1', account=None):
-    "A validated web user, owner of the account number if given"
-    def create(pool):
-        WebUser = pool.get('web.user')
-        Account = pool.get('lk.account')
-        Access = pool.get('lk.account.access')
-        user, = WebUser.create([{
-                    'email': email,
-                    'email_valid': True,
-                    'password_hash': WebUser.hash_password(password),
-                    }])
-        if account:
+def new_user(db, new_subscriber):
+    """A function creating a validated web user, owner of the account
+    number if given; it returns the user's and the account's ids"""
+    def create(email, password='Secret-pass-1', account=None):
+        def account_id(pool):
+            Account = pool.get('lk.account')
             record, = Account.search([('number', '=', account)])
-            Access.create([{
-                        'web_user': user.id, 'account': record.id,
-                        'role': 'owner'}])
-            return user.id, record.id
-        return user.id, None
-    return db(create)
+            return record.id
+        record = db(account_id) if account else None
+        user, _ = new_subscriber(email, password, account=record)
+        return user, record
+    return create
 
 
-def test_other_subscribers_account_is_404(db):
-    _, other = new_user(db, 'neighbour@example.com', account='10000003')
+def test_other_subscribers_account_is_404(db, new_user):
+    _, other = new_user('neighbour@example.com', account='10000003')
     browser = Browser()
     response = browser.sign_in(SUBSCRIBER, PASSWORD)
     assert response.status_code == 303, text(response)
@@ -110,9 +90,9 @@ def test_other_subscribers_account_is_404(db):
     assert browser.get(f'/accounts/{own[0]}').status_code == 200
 
 
-def test_removing_the_link_removes_the_account(db):
+def test_removing_the_link_removes_the_account(db, new_user):
     "The rules, not the routes, decide: revoking the access hides it all"
-    user, account = new_user(db, 'leaving@example.com', account='10000004')
+    user, account = new_user('leaving@example.com', account='10000004')
     browser = Browser()
     browser.sign_in('leaving@example.com', 'Secret-pass-1')
     assert browser.get(f'/accounts/{account}').status_code == 200
@@ -144,9 +124,9 @@ def test_post_without_csrf_is_403():
     assert browser.get('/').status_code == 200
 
 
-def test_sixth_wrong_password_locks_out(db):
+def test_sixth_wrong_password_locks_out(db, new_user):
     email = 'throttled@example.com'
-    new_user(db, email, password='Right-pass-1')
+    new_user(email, password='Right-pass-1')
     browser = Browser()
     # Each failure makes the next answer wait 2^n - 1 s: two real ones,
     # the rest recorded like trytond does
@@ -179,9 +159,9 @@ def test_sixth_wrong_password_locks_out(db):
     assert browser.get('/').status_code == 200
 
 
-def test_blocked_users_session_ends(db):
+def test_blocked_users_session_ends(db, new_user):
     email = 'blocked@example.com'
-    user, _ = new_user(db, email, account='20000001')
+    user, _ = new_user(email, account='20000001')
     browser = Browser()
     assert browser.sign_in(email, 'Secret-pass-1').status_code == 303
     assert browser.get('/').status_code == 200
@@ -291,3 +271,27 @@ def test_session_cookie_flags(demo_server):
         assert 'HttpOnly' in cookie
         assert 'SameSite=Lax' in cookie
         assert ('Secure' in cookie) == secure
+
+
+def test_organization_logo_public(demo_server, db):
+    "An organization's logo shows on its public page, without sign-in"
+    from pathlib import Path
+
+    import lkdemo
+    png = Path(lkdemo.ROOT, 'addons', 'lk_portal', 'static', 'icons',
+        'icon-192.png').read_bytes()
+
+    def set_logo(pool):
+        Company = pool.get('company.company')
+        company, = Company.search([('short_name', '=', "Волжская ЭСК")])
+        Company.write([company], {'logo': png})
+        return company.id
+    organization = db(set_logo)
+    browser = Browser()
+    assert f'src="/o/{organization}/logo"' in text(
+        browser.get(f'/o/{organization}'))
+    logo = browser.client.get(f'/o/{organization}/logo')
+    assert logo.status_code == 200
+    assert logo.mimetype == 'image/png'
+    assert logo.get_data() == png
+    assert browser.client.get('/o/999999/logo').status_code == 404

@@ -20,7 +20,7 @@ from werkzeug.utils import redirect
 from trytond import config
 from trytond.exceptions import RateLimitException, UserError
 from trytond.pool import Pool
-from trytond.protocols.wrappers import with_pool, with_transaction
+from trytond.protocols.wrappers import Response, with_pool, with_transaction
 from trytond.sendmail import send_message_transactional
 from trytond.tools.email_ import set_from_header
 from trytond.transaction import Transaction, without_check_access
@@ -132,6 +132,7 @@ def organizations(ids):
             values['id'] = company.id
             values['name'] = company.party.name
             values['display_name'] = company.display_name
+            values['has_logo'] = bool(company.logo)
             result[company.id] = SimpleNamespace(**values)
     return result
 
@@ -650,6 +651,23 @@ def organizations_page(request, pool, web_user):
     orgs = organizations([a.account.company.id for a in accesses])
     return render(
         request, 'organizations.html', organizations=list(orgs.values()))
+
+
+@route('/o/<int:organization_id>/logo')
+@with_pool
+@with_transaction()
+def organization_logo(request, pool, organization_id):
+    "The organization's logo, public like its page"
+    Company = pool.get('company.company')
+    with without_check_access():
+        companies = Company.search([('id', '=', organization_id)], limit=1)
+        logo = companies[0].logo if companies else None
+    if not logo:
+        raise not_found()
+    # company stores its logo converted to PNG
+    response = Response(bytes(logo), content_type='image/png')
+    response.headers['Cache-Control'] = 'public, max-age=3600'
+    return response
 
 
 @route('/o/<int:organization_id>')

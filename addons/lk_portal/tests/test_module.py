@@ -1,26 +1,9 @@
 # This file is part of lk.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 from trytond.modules.company.tests import CompanyTestMixin, create_company
+from trytond.modules.lk_base.tests import create_account
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
-
-
-def create_account(company, number):
-    pool = Pool()
-    Building = pool.get('lk.building')
-    Account = pool.get('lk.account')
-    building, = Building.create([{
-                'company': company.id,
-                'city': "Отрадный",
-                'street': "Ленина",
-                'house': number,
-                }])
-    account, = Account.create([{
-                'company': company.id,
-                'number': number,
-                'building': building.id,
-                }])
-    return account
 
 
 class LkPortalTestCase(CompanyTestMixin, ModuleTestCase):
