@@ -111,7 +111,6 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.__access__.add('account')
         t = cls.__table__()
         cls._sql_constraints += [
             ('invitation_token_unique', Unique(t, t.invitation_token),

@@ -255,6 +255,46 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         self.assertEqual(visible(), [])
 
     @with_transaction()
+    def test_portal_revoke(self):
+        "Test in the portal an owner revokes delegates, a delegate only self"
+        pool = Pool()
+        Access = pool.get('lk.account.access')
+        WebUser = pool.get('web.user')
+        ModelData = pool.get('ir.model.data')
+        company = create_company()
+        account = create_account(company, '1')
+        owner, delegate, other = WebUser.create([
+                {'email': 'owner@example.com'},
+                {'email': 'delegate@example.com'},
+                {'email': 'other@example.com'}])
+        Access.create([{
+                    'web_user': owner.id, 'account': account.id,
+                    'role': 'owner'}])
+        delegation, other_delegation = Access.create([{
+                    'web_user': u.id, 'account': account.id,
+                    'role': 'delegate', 'right_readings': True}
+                for u in [delegate, other]])
+        portal = ModelData.get_id('lk_base', 'user_portal')
+
+        def as_subscriber(web_user):
+            return (Transaction().set_user(portal),
+                Transaction().set_context(web_user=web_user.id))
+
+        user, context = as_subscriber(delegate)
+        with user, context, check_access():
+            # neither the owner's access nor the other delegate's
+            self.assertEqual(Access.search([]), [Access(delegation.id)])
+            with self.assertRaises(AccessError):
+                Access.revoke([Access(other_delegation.id)])
+            Access.revoke([Access(delegation.id)])
+        user, context = as_subscriber(owner)
+        with user, context, check_access():
+            Access.revoke([Access(other_delegation.id)])
+        self.assertEqual(
+            [Access(delegation.id).state, Access(other_delegation.id).state],
+            ['revoked', 'revoked'])
+
+    @with_transaction()
     def test_claim_with_access_code(self):
         "Test linking an account with the code printed on its bills"
         pool = Pool()
