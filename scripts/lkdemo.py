@@ -19,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / 'config' / 'trytond.conf'
 MODULE = 'lk_portal'
+# activated with MODULE
+MODULES = [MODULE, 'lk_metering']
 LANGUAGE = 'ru'
 logger = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ def write_config(path, backend='sqlite', data_dir=None,
 
 
 def database_ready(name):
-    "Whether the database exists with lk_base activated"
+    "Whether the database exists with the demo's modules activated"
     from sql import Table
 
     from trytond import backend
@@ -72,9 +74,10 @@ def database_ready(name):
             name, 0, readonly=True, close=True) as transaction:
         cursor = transaction.connection.cursor()
         cursor.execute(*module.select(
-                module.state, where=module.name == MODULE))
-        row = cursor.fetchone()
-    return bool(row) and row[0] == 'activated'
+                module.name, module.state,
+                where=module.name.in_(MODULES)))
+        states = dict(cursor)
+    return all(states.get(m) == 'activated' for m in MODULES)
 
 
 def create_database(name, accounts=50, password='admin'):
@@ -105,21 +108,23 @@ def _trytond_admin(name):
         passfile.flush()
         subprocess.run([
                 command, '-c', os.environ['TRYTOND_CONFIG'], '-d', name,
-                '-u', MODULE, '--activate-dependencies', '-l', LANGUAGE,
+                '-u', *MODULES, '--activate-dependencies', '-l', LANGUAGE,
                 '--email', 'admin@example.com'],
             env=dict(os.environ, TRYTONPASSFILE=passfile.name), check=True)
 
 
 def generate(name, accounts=50, password='admin'):
-    "Fill the database with lk_base's demo data"
+    "Fill the database with the demo data of lk_base and lk_metering"
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
     Pool(name).init()
     from trytond.modules.lk_base import demo
+    from trytond.modules.lk_metering import demo as metering_demo
     with Transaction().start(
             name, 0, context={'language': LANGUAGE}) as transaction:
-        demo.generate(accounts=accounts)
+        organizations = demo.generate(accounts=accounts)
+        metering_demo.generate(organizations)
         User = Pool().get('res.user')
         admin, = User.search([('login', '=', 'admin')])
         # Written as a hash to skip the password rules

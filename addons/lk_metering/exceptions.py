@@ -1,0 +1,15 @@
+# This file is part of lk.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+from trytond.model.exceptions import ValidationError
+
+
+class ReadingValidationError(ValidationError):
+    pass
+
+
+class WindowClosedError(ReadingValidationError):
+    pass
+
+
+class MeterValidationError(ValidationError):
+    pass

@@ -1,0 +1,307 @@
+# This file is part of lk.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+from trytond.i18n import gettext
+from trytond.model import (
+    Index, ModelSQL, ModelView, Unique, Workflow, fields, sequence_ordered)
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.rpc import RPC
+from trytond.transaction import Transaction
+
+from .exceptions import MeterValidationError
+
+SERVICES = [
+    ('electricity', "Electricity"),
+    ('cold_water', "Cold Water"),
+    ('hot_water', "Hot Water"),
+    ('gas', "Gas"),
+    ('heat', "Heat"),
+    ]
+# code, name, sequence: the tariff zones every organization starts with
+DEFAULT_CHANNELS = [
+    ('single', "Сутки", 10),
+    ('day', "День", 20),
+    ('peak', "Пик", 30),
+    ('half_peak', "Полупик", 40),
+    ('night', "Ночь", 50),
+    ]
+
+
+class Channel(sequence_ordered(), ModelSQL, ModelView):
+    "A consumption channel: the tariff zone a register counts"
+    __name__ = 'lk.meter.channel'
+    __string__ = "Consumption Channel"
+
+    company = fields.Many2One(
+        'company.company', "Organization", required=True,
+        ondelete='CASCADE')
+    name = fields.Char("Name", required=True, translate=True)
+    code = fields.Char("Code", required=True, strip=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('code_company_unique', Unique(t, t.company, t.code),
+                'lk_metering.msg_channel_code_unique'),
+            ]
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def defaults(cls, company):
+        "The default channels of the organization by code, created if missing"
+        channels = {c.code: c for c in cls.search([
+                    ('company', '=', company.id),
+                    ('code', 'in', [c for c, _, _ in DEFAULT_CHANNELS]),
+                    ])}
+        missing = [{
+                'company': company.id,
+                'code': code,
+                'name': name,
+                'sequence': sequence,
+                } for code, name, sequence in DEFAULT_CHANNELS
+            if code not in channels]
+        if missing:
+            channels.update({c.code: c for c in cls.create(missing)})
+        return channels
+
+
+class Meter(Workflow, ModelSQL, ModelView):
+    "A meter of an account"
+    __name__ = 'lk.meter'
+    __string__ = "Meter"
+    _rec_name = 'serial'
+
+    company = fields.Many2One(
+        'company.company', "Organization", required=True,
+        ondelete='RESTRICT',
+        states={
+            'readonly': Eval('id', -1) >= 0,
+            })
+    account = fields.Many2One(
+        'lk.account', "Account", required=True, ondelete='RESTRICT',
+        domain=[
+            ('company', '=', Eval('company', -1)),
+            ])
+    serial = fields.Char("Serial Number", required=True, strip=True)
+    service = fields.Selection(SERVICES, "Service", required=True)
+    service_string = service.translated('service')
+    place = fields.Char("Place", help="Where the meter is: kitchen, bathroom…")
+    channels = fields.Many2Many(
+        'lk.meter-lk.meter.channel', 'meter', 'channel', "Channels",
+        order=[('channel.sequence', 'ASC'), ('channel.id', 'ASC')],
+        domain=[
+            ('company', '=', Eval('company', -1)),
+            ],
+        size=3,
+        help="The tariff zones the meter counts, 1 to 3.")
+    digits = fields.Integer(
+        "Register Digits", required=True,
+        domain=[('digits', '>', 0), ('digits', '<=', 12)],
+        help="The digits before the decimal point: the register rolls over "
+        "to zero after 10^digits.")
+    decimals = fields.Integer(
+        "Register Decimals", required=True,
+        domain=[('decimals', '>=', 0), ('decimals', '<=', 3)])
+    installed_on = fields.Date("Installed On")
+    verification_date = fields.Date(
+        "Next Verification",
+        help="The date of the next поверка: readings after it are flagged "
+        "and may not be used for billing.")
+    verification_overdue = fields.Function(
+        fields.Boolean("Verification Overdue"),
+        'get_verification_overdue', searcher='search_verification_overdue')
+    state = fields.Selection([
+            ('active', "Active"),
+            ('removed', "Removed"),
+            ], "State", readonly=True, required=True, sort=False)
+    removed_on = fields.Date(
+        "Removed On", readonly=True,
+        states={
+            'invisible': Eval('state') != 'removed',
+            })
+    replaced_by = fields.Many2One(
+        'lk.meter', "Replaced by", readonly=True, ondelete='SET NULL',
+        states={
+            'invisible': ~Eval('replaced_by'),
+            })
+    readings = fields.One2Many(
+        'lk.meter.reading', 'meter', "Readings", readonly=True,
+        order=[('date', 'DESC'), ('id', 'DESC')])
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.account, Index.Range())),
+                Index(t, (t.serial, Index.Similarity())),
+                })
+        cls._order = [('account', 'ASC'), ('service', 'ASC'), ('id', 'ASC')]
+        cls._transitions |= {
+            ('active', 'removed'),
+            }
+        cls.__rpc__.update({
+                'replace': RPC(readonly=False, instantiate=0, result=int),
+                })
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_digits(cls):
+        return 5
+
+    @classmethod
+    def default_decimals(cls):
+        return 3
+
+    @classmethod
+    def default_state(cls):
+        return 'active'
+
+    def get_rec_name(self, name):
+        return f'{self.service_string} №{self.serial}'
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return [('serial',) + tuple(clause[1:])]
+
+    def get_verification_overdue(self, name):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        return bool(self.verification_date
+            and self.verification_date < Date.today())
+
+    @classmethod
+    def search_verification_overdue(cls, name, clause):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        _, operator, value = clause
+        overdue = (operator == '=') == bool(value)
+        if overdue:
+            return [('verification_date', '<', Date.today())]
+        return ['OR',
+            ('verification_date', '=', None),
+            ('verification_date', '>=', Date.today()),
+            ]
+
+    @classmethod
+    def validate_fields(cls, meters, field_names):
+        super().validate_fields(meters, field_names)
+        cls.check_channels(meters, field_names)
+
+    @classmethod
+    def check_channels(cls, meters, field_names=None):
+        if field_names and not (field_names & {'channels', 'account'}):
+            return
+        for meter in meters:
+            if not meter.channels:
+                raise MeterValidationError(gettext(
+                        'lk_metering.msg_meter_no_channel',
+                        meter=meter.rec_name))
+            if meter.account.company != meter.company:
+                raise MeterValidationError(gettext(
+                        'lk_metering.msg_meter_account_company',
+                        meter=meter.rec_name, account=meter.account.rec_name))
+
+    @classmethod
+    def waiting(cls, meters, date=None):
+        "The active meters without a reading for the period open at the date"
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Window = pool.get('lk.meter.window')
+        Reading = pool.get('lk.meter.reading')
+        if date is None:
+            date = Date.today()
+        waiting = []
+        for meter in meters:
+            if meter.state != 'active':
+                continue
+            is_open, period, _, _ = Window.status(meter, date)
+            if not is_open:
+                continue
+            if not Reading.search([
+                        ('meter', '=', meter.id),
+                        ('period', '=', period),
+                        ('state', 'in', ['new', 'accepted', 'exported']),
+                        ], limit=1):
+                waiting.append(meter)
+        return waiting
+
+    @classmethod
+    def last_readings(cls, meter):
+        "The last accepted, exported or new reading of each channel by id"
+        pool = Pool()
+        Reading = pool.get('lk.meter.reading')
+        last = {}
+        for channel in meter.channels:
+            readings = Reading.search([
+                    ('meter', '=', meter.id),
+                    ('channel', '=', channel.id),
+                    ('state', 'in', ['new', 'accepted', 'exported']),
+                    ], order=[('date', 'DESC'), ('id', 'DESC')], limit=1)
+            if readings:
+                last[channel.id] = readings[0]
+        return last
+
+    @classmethod
+    def replace(cls, old, new_values, final_values, initial_values, date):
+        """Remove the old meter with its final readings and install a new
+        one with its initial readings on the date
+
+        final_values and initial_values map channel ids to values; the new
+        meter takes the old one's company, account, service and place unless
+        new_values says otherwise.  Returns the new meter."""
+        pool = Pool()
+        Reading = pool.get('lk.meter.reading')
+        values = {
+            'company': old.company.id,
+            'account': old.account.id,
+            'service': old.service,
+            'place': old.place,
+            'digits': old.digits,
+            'decimals': old.decimals,
+            'channels': [('add', [c.id for c in old.channels])],
+            'installed_on': date,
+            }
+        values.update(new_values)
+        new, = cls.create([values])
+        Reading.create([{
+                    'meter': meter.id,
+                    'channel': channel,
+                    'date': date,
+                    'value': value,
+                    'kind': kind,
+                    'source': 'staff',
+                    'state': 'accepted',
+                    } for meter, kind, values in [
+                    (old, 'final', final_values),
+                    (new, 'initial', initial_values)]
+                for channel, value in values.items()])
+        cls.write([old], {
+                'state': 'removed',
+                'removed_on': date,
+                'replaced_by': new.id,
+                })
+        return new
+
+
+class MeterChannel(ModelSQL):
+    __name__ = 'lk.meter-lk.meter.channel'
+    __string__ = "Meter - Channel"
+
+    meter = fields.Many2One(
+        'lk.meter', "Meter", required=True, ondelete='CASCADE')
+    channel = fields.Many2One(
+        'lk.meter.channel', "Channel", required=True, ondelete='RESTRICT')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('meter')

@@ -1,0 +1,699 @@
+# This file is part of lk.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.rpc import RPC
+from trytond.transaction import Transaction, without_check_access
+from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from .exceptions import ReadingValidationError, WindowClosedError
+
+STATES = [
+    ('new', "New"),
+    ('accepted', "Accepted"),
+    ('rejected', "Rejected"),
+    ('exported', "Exported"),
+    ('superseded', "Superseded"),
+    ]
+SOURCES = [
+    ('portal', "Portal"),
+    ('api', "API"),
+    ('staff', "Staff"),
+    ('import', "Import"),
+    ]
+# The readings that count: consumption is taken against them
+COUNTED = ['accepted', 'exported']
+ALIVE = ['new', 'accepted', 'exported']
+
+
+def consumption(meter, previous, value):
+    """The consumption from previous to value on the meter's register, None
+    when value is below previous without a plausible rollover
+
+    The register rolls over to zero after 10^digits: a lower value counts
+    as a rollover only from the top tenth of the range to the bottom one."""
+    if value >= previous:
+        return value - previous
+    size = Decimal(10) ** meter.digits
+    if previous >= size * Decimal('0.9') and value < size * Decimal('0.1'):
+        return size - previous + value
+    return None
+
+
+def months_between(start, end):
+    return max(1, (end.year - start.year) * 12 + end.month - start.month)
+
+
+class Reading(Workflow, ModelSQL, ModelView):
+    "A meter reading of one channel"
+    __name__ = 'lk.meter.reading'
+    __string__ = "Meter Reading"
+
+    company = fields.Many2One(
+        'company.company', "Organization", required=True, readonly=True,
+        ondelete='RESTRICT')
+    meter = fields.Many2One(
+        'lk.meter', "Meter", required=True, ondelete='CASCADE',
+        domain=[
+            ('state', '=', 'active'),
+            ],
+        states={
+            'readonly': Eval('id', -1) >= 0,
+            })
+    account = fields.Function(
+        fields.Many2One('lk.account', "Account"),
+        'on_change_with_account', searcher='search_account')
+    channel = fields.Many2One(
+        'lk.meter.channel', "Channel", required=True, ondelete='RESTRICT',
+        domain=[
+            ('company', '=', Eval('company', -1)),
+            ],
+        states={
+            'readonly': Eval('id', -1) >= 0,
+            })
+    date = fields.Date(
+        "Date", required=True,
+        states={
+            'readonly': Eval('state') != 'new',
+            })
+    value = fields.Numeric(
+        "Value", digits=(16, 3), required=True,
+        domain=[('value', '>=', 0)],
+        states={
+            'readonly': Eval('state') != 'new',
+            })
+    period = fields.Date(
+        "Period", required=True,
+        help="The first day of the billing month the reading counts for.",
+        states={
+            'readonly': Eval('state') != 'new',
+            })
+    source = fields.Selection(
+        SOURCES, "Source", required=True, readonly=True)
+    web_user = fields.Many2One(
+        'web.user', "Subscriber User", readonly=True, ondelete='SET NULL',
+        help="Who submitted the reading in the portal or the API.")
+    author = fields.Many2One(
+        'res.user', "Author", readonly=True, ondelete='SET NULL',
+        help="The staff member who entered the reading.")
+    state = fields.Selection(
+        STATES, "State", required=True, readonly=True, sort=False)
+    reject_reason = fields.Text(
+        "Reject Reason",
+        states={
+            'invisible': ~Eval('state').in_(['new', 'rejected']),
+            'readonly': Eval('state') != 'new',
+            })
+    kind = fields.Selection([
+            ('regular', "Regular"),
+            ('initial', "Initial"),
+            ('final', "Final"),
+            ], "Kind", required=True, readonly=True)
+    consumption = fields.Function(
+        fields.Numeric("Consumption", digits=(16, 3)), 'get_consumption')
+    flagged_jump = fields.Boolean(
+        "Jump", readonly=True,
+        help="The consumption is far above the meter's average: check it.")
+    flagged_verification = fields.Boolean(
+        "Verification Overdue", readonly=True,
+        help="Taken after the meter's verification date: "
+        "not to be used for billing.")
+    photo = fields.Binary(
+        "Photo", filename='photo_name', file_id='photo_id')
+    photo_id = fields.Char("Photo ID", readonly=True)
+    photo_name = fields.Char("Photo Name")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('meter')
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(
+                    t, (t.meter, Index.Range()),
+                    (t.channel, Index.Range()),
+                    (t.date, Index.Range())),
+                Index(
+                    t, (t.company, Index.Range()),
+                    (t.period, Index.Range())),
+                Index(
+                    t, (t.state, Index.Equality()),
+                    where=t.state == 'new'),
+                })
+        cls._order = [('date', 'DESC'), ('id', 'DESC')]
+        # manual entry by staff; access rights and rules apply
+        cls.__rpc__.update({
+                'submit': RPC(
+                    readonly=False, result=lambda r: list(map(int, r))),
+                })
+        cls._transitions |= {
+            ('new', 'accepted'),
+            ('new', 'rejected'),
+            ('new', 'superseded'),
+            ('accepted', 'exported'),
+            ('exported', 'exported'),
+            }
+        cls._buttons.update({
+                'accept': {
+                    'invisible': Eval('state') != 'new',
+                    'depends': ['state'],
+                    },
+                'reject': {
+                    'invisible': Eval('state') != 'new',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_date(cls):
+        return Pool().get('ir.date').today()
+
+    @classmethod
+    def default_source(cls):
+        return 'staff'
+
+    @classmethod
+    def default_state(cls):
+        return 'new'
+
+    @classmethod
+    def default_kind(cls):
+        return 'regular'
+
+    @classmethod
+    def default_flagged_jump(cls):
+        return False
+
+    @classmethod
+    def default_flagged_verification(cls):
+        return False
+
+    @fields.depends('meter', '_parent_meter.company')
+    def on_change_meter(self):
+        if self.meter:
+            self.company = self.meter.company
+
+    @fields.depends('date', 'period')
+    def on_change_date(self):
+        if self.date and not self.period:
+            self.period = self.date.replace(day=1)
+
+    @fields.depends('meter', '_parent_meter.account')
+    def on_change_with_account(self, name=None):
+        return self.meter.account if self.meter else None
+
+    @classmethod
+    def search_account(cls, name, clause):
+        return [('meter.' + clause[0],) + tuple(clause[1:])]
+
+    def get_rec_name(self, name):
+        return (f'{self.meter.rec_name} {self.channel.rec_name} '
+            f'{self.date:%d.%m.%Y}: {self.value}')
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        pool = Pool()
+        Meter = pool.get('lk.meter')
+        values = super().preprocess_values(mode, values)
+        if mode == 'create':
+            if values.get('meter') and not values.get('company'):
+                values['company'] = Meter(values['meter']).company.id
+            if values.get('date') and not values.get('period'):
+                values['period'] = values['date'].replace(day=1)
+            if (values.get('source', 'staff') == 'staff'
+                    and not values.get('author')):
+                values['author'] = Transaction().user or None
+        return values
+
+    def previous(self, states=COUNTED):
+        "The last reading that counts of the channel before this one"
+        readings = self.search([
+                ('meter', '=', self.meter.id),
+                ('channel', '=', self.channel.id),
+                ('state', 'in', states),
+                ['OR',
+                    ('date', '<', self.date),
+                    [('date', '=', self.date), ('id', '<', self.id)],
+                    ],
+                ], order=[('date', 'DESC'), ('id', 'DESC')], limit=1)
+        return readings[0] if readings else None
+
+    def get_consumption(self, name):
+        if self.kind == 'initial':
+            return None
+        previous = self.previous()
+        if previous is None:
+            return None
+        used = consumption(self.meter, previous.value, self.value)
+        if used is not None:
+            used = used.quantize(Decimal(1).scaleb(-self.meter.decimals))
+        return used
+
+    @classmethod
+    def validate_fields(cls, readings, field_names):
+        super().validate_fields(readings, field_names)
+        cls.check_value(readings, field_names)
+
+    @classmethod
+    def check_value(cls, readings, field_names=None):
+        "Check what a new reading may hold: the date, decimals and value"
+        pool = Pool()
+        Date = pool.get('ir.date')
+        if field_names and not (field_names & {
+                    'value', 'date', 'meter', 'channel', 'state'}):
+            return
+        today = Date.today()
+        for reading in readings:
+            if reading.state != 'new':
+                continue
+            meter = reading.meter
+            names = {
+                'meter': meter.rec_name,
+                'channel': reading.channel.rec_name,
+                'value': reading.value,
+                }
+            if reading.date > today:
+                raise ReadingValidationError(gettext(
+                        'lk_metering.msg_reading_future',
+                        date=reading.date.strftime('%d.%m.%Y'), **names))
+            if meter.state == 'removed' and (
+                    not meter.removed_on or reading.date > meter.removed_on):
+                raise ReadingValidationError(gettext(
+                        'lk_metering.msg_reading_meter_removed', **names))
+            if reading.channel not in meter.channels:
+                raise ReadingValidationError(gettext(
+                        'lk_metering.msg_reading_channel_unknown', **names))
+            value = reading.value
+            if value != round(value, meter.decimals):
+                raise ReadingValidationError(gettext(
+                        'lk_metering.msg_reading_decimals',
+                        decimals=meter.decimals, **names))
+            if value >= Decimal(10) ** meter.digits:
+                raise ReadingValidationError(gettext(
+                        'lk_metering.msg_reading_too_many_digits',
+                        digits=meter.digits, **names))
+            if reading.kind == 'initial':
+                continue
+            previous = reading.previous()
+            if (previous
+                    and consumption(meter, previous.value, value) is None):
+                raise ReadingValidationError(gettext(
+                        'lk_metering.msg_reading_below_previous',
+                        previous=previous.value,
+                        previous_date=previous.date.strftime('%d.%m.%Y'),
+                        **names))
+
+    @classmethod
+    def average_consumption(cls, meter, channel, date):
+        """The average monthly consumption of the channel over the 12 months
+        of counted readings before the date, None without two of them"""
+        readings = cls.search([
+                ('meter', '=', meter.id),
+                ('channel', '=', channel.id),
+                ('state', 'in', COUNTED),
+                ('date', '<=', date),
+                ('date', '>=', date - dt.timedelta(days=366)),
+                ], order=[('date', 'ASC'), ('id', 'ASC')])
+        if len(readings) < 2:
+            return None
+        total = Decimal(0)
+        for before, after in zip(readings, readings[1:]):
+            if after.kind == 'initial':
+                continue
+            total += consumption(meter, before.value, after.value) or 0
+        return total / months_between(readings[0].date, readings[-1].date)
+
+    @classmethod
+    def submit(cls, meter, values, date=None, source='portal', web_user=None,
+            photo=None, photo_name=None):
+        """Take the readings of every channel of the meter on the date
+
+        values maps channel ids to values.  Refuses what cannot be right,
+        supersedes the still-new readings of the same period, flags jumps
+        and overdue verification.  Returns the readings created."""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Window = pool.get('lk.meter.window')
+        Meter = pool.get('lk.meter')
+        if isinstance(meter, int):
+            meter = Meter(meter)
+        if date is None:
+            date = Date.today()
+        names = {'meter': meter.rec_name}
+        if meter.state == 'removed':
+            raise ReadingValidationError(gettext(
+                    'lk_metering.msg_reading_meter_removed', **names))
+        channel_ids = {c.id for c in meter.channels}
+        values = {int(c): v for c, v in values.items()}
+        missing = [c for c in meter.channels if values.get(c.id) is None]
+        if missing:
+            raise ReadingValidationError(gettext(
+                    'lk_metering.msg_reading_channels_missing',
+                    channels=", ".join(c.rec_name for c in missing),
+                    **names))
+        if set(values) - channel_ids:
+            raise ReadingValidationError(gettext(
+                    'lk_metering.msg_reading_channel_unknown',
+                    channel=", ".join(map(str, set(values) - channel_ids)),
+                    value='', **names))
+        if date > Date.today():
+            raise ReadingValidationError(gettext(
+                    'lk_metering.msg_reading_future',
+                    date=date.strftime('%d.%m.%Y'), **names))
+        for channel in meter.channels:
+            value = Decimal(str(values[channel.id]))
+            if value != round(value, meter.decimals):
+                # before the field's digits refuse it less clearly
+                raise ReadingValidationError(gettext(
+                        'lk_metering.msg_reading_decimals',
+                        channel=channel.rec_name, value=value,
+                        decimals=meter.decimals, **names))
+
+        if source == 'staff' and not cls._staff_entry():
+            source = 'portal'
+        if source == 'staff':
+            period = date.replace(day=1)
+        else:
+            is_open, period, next_from, next_to = Window.status(meter, date)
+            if not is_open:
+                window = Window.get_window(meter)
+                if window.outside == 'refuse':
+                    raise WindowClosedError(gettext(
+                            'lk_metering.msg_reading_window_closed',
+                            day_from=window.day_from, day_to=window.day_to,
+                            next_from=next_from.strftime('%d.%m.%Y'),
+                            next_to=next_to.strftime('%d.%m.%Y'), **names))
+
+        with without_check_access():
+            superseded = cls.search([
+                    ('meter', '=', meter.id),
+                    ('period', '=', period),
+                    ('state', '=', 'new'),
+                    ])
+            if superseded:
+                cls.write(superseded, {'state': 'superseded'})
+
+        window = Window.get_window(meter)
+        factor = window.jump_factor if window else Decimal(3)
+        overdue = bool(
+            meter.verification_date and meter.verification_date < date)
+        to_create = []
+        for channel in meter.channels:
+            value = Decimal(str(values[channel.id]))
+            to_create.append({
+                    'company': meter.company.id,
+                    'meter': meter.id,
+                    'channel': channel.id,
+                    'date': date,
+                    'value': value,
+                    'period': period,
+                    'source': source,
+                    'web_user': getattr(web_user, 'id', web_user),
+                    'state': 'new',
+                    'kind': 'regular',
+                    'flagged_jump': cls._jump(
+                        meter, channel, date, value, factor),
+                    'flagged_verification': overdue,
+                    'photo': photo,
+                    'photo_name': photo_name,
+                    })
+        return cls.create(to_create)
+
+    @classmethod
+    def _staff_entry(cls):
+        "Whether the user may enter readings outside the window"
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        transaction = Transaction()
+        if not transaction.check_access or not transaction.user:
+            return True
+        groups = {
+            ModelData.get_id('lk_base', 'group_readings'),
+            ModelData.get_id('lk_base', 'group_operator'),
+            }
+        return bool(groups & set(User.get_groups()))
+
+    @classmethod
+    def _jump(cls, meter, channel, date, value, factor):
+        average = cls.average_consumption(meter, channel, date)
+        if not average:
+            return False
+        previous = cls.search([
+                ('meter', '=', meter.id),
+                ('channel', '=', channel.id),
+                ('state', 'in', COUNTED),
+                ('date', '<=', date),
+                ], order=[('date', 'DESC'), ('id', 'DESC')], limit=1)
+        if not previous:
+            return False
+        previous, = previous
+        used = consumption(meter, previous.value, value)
+        if used is None:
+            return False
+        return used / months_between(previous.date, date) > factor * average
+
+    @classmethod
+    def submit_batch(cls, submissions, source='import'):
+        """Take many submissions at once: a list of (meter, values, date)
+
+        Checks the values like submit() but neither the window nor the
+        supersession: for imports from the organization's own systems."""
+        to_create = []
+        for meter, values, date in submissions:
+            for channel in meter.channels:
+                to_create.append({
+                        'company': meter.company.id,
+                        'meter': meter.id,
+                        'channel': channel.id,
+                        'date': date,
+                        'value': Decimal(str(values[channel.id])),
+                        'period': date.replace(day=1),
+                        'source': source,
+                        'state': 'new',
+                        'kind': 'regular',
+                        })
+        return cls.create(to_create)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('accepted')
+    def accept(cls, readings):
+        pass
+
+    @classmethod
+    @ModelView.button_action('lk_metering.wizard_reading_reject')
+    def reject(cls, readings):
+        pass
+
+    @classmethod
+    @Workflow.transition('rejected')
+    def do_reject(cls, readings, reason=None):
+        if reason:
+            cls.write(readings, {'reject_reason': reason})
+        for reading in readings:
+            if not reading.reject_reason:
+                raise ReadingValidationError(gettext(
+                        'lk_metering.msg_reading_reject_reason',
+                        meter=reading.meter.rec_name,
+                        channel=reading.channel.rec_name,
+                        value=reading.value))
+
+    @classmethod
+    @Workflow.transition('exported')
+    def export(cls, readings):
+        pass
+
+    @classmethod
+    def export_rows(cls, readings):
+        "The header and rows of the layout documented in doc/index.rst"
+        sources = dict(cls.fields_get(['source'])['source']['selection'])
+        rows = [COLUMNS]
+        for reading in readings:
+            meter = reading.meter
+            flags = []
+            if reading.flagged_jump:
+                flags.append("скачок")
+            if reading.flagged_verification:
+                flags.append("поверка просрочена")
+            if reading.kind == 'initial':
+                flags.append("начальное")
+            elif reading.kind == 'final':
+                flags.append("конечное")
+            used = reading.consumption
+            step = Decimal(1).scaleb(-meter.decimals)
+            rows.append([
+                    meter.company.inn or '',
+                    meter.account.number,
+                    meter.account.address,
+                    meter.serial,
+                    meter.service_string,
+                    reading.channel.name,
+                    reading.date.strftime('%d.%m.%Y'),
+                    reading.value.quantize(step),
+                    used if used is not None else '',
+                    sources.get(reading.source, reading.source),
+                    ", ".join(flags),
+                    ])
+        return rows
+
+    @classmethod
+    def export_csv(cls, rows):
+        "CSV as Excel opens it: semicolons, decimal commas, UTF-8 with BOM"
+        output = io.StringIO()
+        writer = csv.writer(output, delimiter=';', lineterminator='\r\n')
+        for row in rows:
+            writer.writerow([
+                    str(v).replace('.', ',') if isinstance(v, Decimal)
+                    else v for v in row])
+        return output.getvalue().encode('utf-8-sig')
+
+    @classmethod
+    def export_xlsx(cls, rows):
+        from openpyxl import Workbook
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = "Показания"
+        for row in rows:
+            sheet.append(row)
+        output = io.BytesIO()
+        workbook.save(output)
+        return output.getvalue()
+
+
+class RejectStart(ModelView):
+    __name__ = 'lk.meter.reading.reject.start'
+    __string__ = "Reject Readings"
+
+    reason = fields.Text(
+        "Reason", required=True,
+        help="The subscriber sees it in the history of the reading.")
+
+
+class Reject(Wizard):
+    "Reject the selected readings with a reason"
+    __name__ = 'lk.meter.reading.reject'
+    start = StateView(
+        'lk.meter.reading.reject.start',
+        'lk_metering.reading_reject_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Reject", 'reject', 'tryton-ok', default=True),
+            ])
+    reject = StateTransition()
+
+    def transition_reject(self):
+        self.model.do_reject(
+            [r for r in self.records if r.state == 'new'],
+            reason=self.start.reason)
+        return 'end'
+
+
+FORMATS = [
+    ('xlsx', "Excel (xlsx)"),
+    ('csv', "CSV"),
+    ]
+COLUMNS = [
+    "ИНН организации", "Лицевой счёт", "Адрес", "Заводской номер",
+    "Услуга", "Канал", "Дата", "Показание", "Расход", "Источник",
+    "Признаки"]
+
+
+class ExportStart(ModelView):
+    __name__ = 'lk.meter.reading.export.start'
+    __string__ = "Export Readings"
+
+    company = fields.Many2One('company.company', "Organization", required=True)
+    period = fields.Date(
+        "Period", required=True,
+        help="Any day of the billing month to export.")
+    format = fields.Selection(FORMATS, "Format", required=True)
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_period(cls):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        return Date.today().replace(day=1)
+
+    @classmethod
+    def default_format(cls):
+        return 'xlsx'
+
+
+class ExportResult(ModelView):
+    __name__ = 'lk.meter.reading.export.result'
+    __string__ = "Export Readings"
+
+    file = fields.Binary("File", filename='filename', readonly=True)
+    filename = fields.Char("File Name", readonly=True)
+    message = fields.Text("Message", readonly=True)
+
+
+class Export(Wizard):
+    """Export the accepted readings of a period for the billing system
+
+    Marks them exported; a period already exported is exported again whole,
+    and the message says so."""
+    __name__ = 'lk.meter.reading.export'
+    start = StateView(
+        'lk.meter.reading.export.start',
+        'lk_metering.reading_export_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Export", 'export', 'tryton-ok', default=True),
+            ])
+    export = StateTransition()
+    result = StateView(
+        'lk.meter.reading.export.result',
+        'lk_metering.reading_export_result_view_form', [
+            Button("Close", 'end', 'tryton-close', default=True),
+            ])
+
+    def transition_export(self):
+        pool = Pool()
+        Reading = pool.get('lk.meter.reading')
+        period = self.start.period.replace(day=1)
+        readings = Reading.search([
+                ('company', '=', self.start.company.id),
+                ('period', '=', period),
+                ('state', 'in', COUNTED),
+                ], order=[
+                ('meter.account.number', 'ASC'), ('meter.serial', 'ASC'),
+                ('channel.sequence', 'ASC'), ('date', 'ASC'), ('id', 'ASC')])
+        already = any(r.state == 'exported' for r in readings)
+        rows = Reading.export_rows(readings)
+        name = f'readings-{period:%Y-%m}.{self.start.format}'
+        data = getattr(Reading, f'export_{self.start.format}')(rows)
+        Reading.export([r for r in readings if r.state in COUNTED])
+        self.result.file = data
+        self.result.filename = name
+        if already:
+            message = gettext(
+                'lk_metering.msg_export_again',
+                period=f'{period:%m.%Y}', count=len(readings))
+        else:
+            message = gettext(
+                'lk_metering.msg_export_done',
+                period=f'{period:%m.%Y}', count=len(readings))
+        self.result.message = message
+        return 'result'
+
+    def default_result(self, fields):
+        return {
+            'file': self.result.file,
+            'filename': self.result.filename,
+            'message': self.result.message,
+            }

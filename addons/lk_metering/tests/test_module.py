@@ -1,0 +1,148 @@
+# This file is part of lk.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+import datetime as dt
+from decimal import Decimal
+
+from trytond.model.exceptions import AccessError
+from trytond.modules.company.tests import CompanyTestMixin, create_company
+from trytond.modules.lk_base.tests.test_module import (
+    create_account, create_staff)
+from trytond.modules.lk_metering.reading import consumption
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction, check_access
+
+
+def create_meter(account, codes=('single',), digits=5):
+    pool = Pool()
+    Channel = pool.get('lk.meter.channel')
+    Meter = pool.get('lk.meter')
+    channels = Channel.defaults(account.company)
+    meter, = Meter.create([{
+                'company': account.company.id,
+                'account': account.id,
+                'serial': f'S{account.number}',
+                'service': 'cold_water',
+                'digits': digits,
+                'channels': [('add', [channels[c].id for c in codes])],
+                }])
+    return meter
+
+
+class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
+    "Test lk_metering module"
+    module = 'lk_metering'
+
+    def test_consumption_rollover(self):
+        "Test consumption over a register rolling over"
+        class Meter:
+            digits = 5
+        self.assertEqual(
+            consumption(Meter, Decimal('99990'), Decimal('5')), Decimal(15))
+        self.assertEqual(
+            consumption(Meter, Decimal('100'), Decimal('120')), Decimal(20))
+        self.assertIsNone(consumption(Meter, Decimal('500'), Decimal('400')))
+
+    @with_transaction()
+    def test_window_status(self):
+        "Test the window status gives the next window when closed"
+        pool = Pool()
+        Window = pool.get('lk.meter.window')
+        company = create_company()
+        meter = create_meter(create_account(company, '1'))
+        self.assertEqual(
+            Window.status(meter, dt.date(2026, 11, 3)),
+            (True, dt.date(2026, 11, 1), None, None))
+        Window.create([{
+                    'company': company.id, 'day_from': 20, 'day_to': 25}])
+        self.assertEqual(
+            Window.status(meter, dt.date(2026, 11, 27)),
+            (False, dt.date(2026, 12, 1),
+                dt.date(2026, 12, 20), dt.date(2026, 12, 25)))
+        self.assertEqual(
+            Window.status(meter, dt.date(2026, 11, 3)),
+            (False, dt.date(2026, 11, 1),
+                dt.date(2026, 11, 20), dt.date(2026, 11, 25)))
+        self.assertEqual(
+            Window.status(meter, dt.date(2026, 11, 25))[:2],
+            (True, dt.date(2026, 11, 1)))
+
+    @with_transaction()
+    def test_staff_other_organization(self):
+        "Test staff of another organization neither see nor process readings"
+        pool = Pool()
+        Reading = pool.get('lk.meter.reading')
+        Meter = pool.get('lk.meter')
+        company = create_company()
+        other = create_company(name="Other", currency=company.currency)
+        meter = create_meter(create_account(company, '1'))
+        reading, = Reading.submit(
+            meter, {meter.channels[0].id: Decimal(10)}, source='staff')
+        clerk = create_staff('clerk', company, ['group_readings'])
+        stranger = create_staff('stranger', other, ['group_readings'])
+
+        with Transaction().set_user(stranger.id), check_access():
+            self.assertEqual(Reading.search([]), [])
+            self.assertEqual(Meter.search([]), [])
+            with self.assertRaises(AccessError):
+                Reading.accept([Reading(reading.id)])
+        with Transaction().set_user(clerk.id), check_access():
+            reading, = Reading.search([])
+            Reading.accept([reading])
+            self.assertEqual(reading.state, 'accepted')
+
+    @with_transaction()
+    def test_portal_delegate_readings_right(self):
+        "Test a delegate needs the readings right to submit"
+        pool = Pool()
+        Reading = pool.get('lk.meter.reading')
+        Meter = pool.get('lk.meter')
+        WebUser = pool.get('web.user')
+        Access = pool.get('lk.account.access')
+        ModelData = pool.get('ir.model.data')
+        company = create_company()
+        account = create_account(company, '1')
+        create_meter(account)
+        delegate, = WebUser.create([{'email': 'delegate@example.com'}])
+        access, = Access.create([{
+                    'account': account.id,
+                    'web_user': delegate.id,
+                    'role': 'delegate',
+                    'right_readings': False,
+                    }])
+        portal = ModelData.get_id('lk_base', 'user_portal')
+
+        def submit():
+            with Transaction().set_user(portal), \
+                    Transaction().set_context(web_user=delegate.id), \
+                    check_access():
+                meter_, = Meter.search([])
+                return Reading.submit(
+                    meter_, {meter_.channels[0].id: Decimal(5)},
+                    web_user=delegate)
+
+        with self.assertRaises(AccessError):
+            submit()
+        Access.write([access], {'right_readings': True})
+        reading, = submit()
+        self.assertEqual(reading.web_user, delegate)
+        self.assertEqual(reading.source, 'portal')
+
+    @with_transaction()
+    def test_portal_other_subscriber(self):
+        "Test a subscriber sees no meter of another subscriber"
+        pool = Pool()
+        Meter = pool.get('lk.meter')
+        WebUser = pool.get('web.user')
+        ModelData = pool.get('ir.model.data')
+        company = create_company()
+        create_meter(create_account(company, '1'))
+        stranger, = WebUser.create([{'email': 'other@example.com'}])
+        portal = ModelData.get_id('lk_base', 'user_portal')
+        with Transaction().set_user(portal), \
+                Transaction().set_context(web_user=stranger.id), \
+                check_access():
+            self.assertEqual(Meter.search([]), [])
+
+
+del ModuleTestCase

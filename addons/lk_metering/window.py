@@ -1,0 +1,114 @@
+# This file is part of lk.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+import calendar
+import datetime as dt
+from decimal import Decimal
+
+from trytond.model import ModelSQL, ModelView, fields
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+
+from .meter import SERVICES
+
+
+def _day(year, month, day):
+    "The day of the month, the last one when the month is shorter"
+    return dt.date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def _next_month(date):
+    return (date.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+class Window(ModelSQL, ModelView):
+    "The days of the month an organization takes readings"
+    __name__ = 'lk.meter.window'
+    __string__ = "Readings Window"
+
+    company = fields.Many2One(
+        'company.company', "Organization", required=True,
+        ondelete='CASCADE')
+    service = fields.Selection(
+        [(None, "")] + SERVICES, "Service",
+        help="Leave empty for every service without a window of its own.")
+    service_string = service.translated('service')
+    day_from = fields.Integer(
+        "From Day", required=True,
+        domain=[('day_from', '>=', 1), ('day_from', '<=', 31)])
+    day_to = fields.Integer(
+        "To Day", required=True,
+        domain=[
+            ('day_to', '>=', Eval('day_from', 1)),
+            ('day_to', '<=', 31),
+            ],
+        help="The last day, included; 31 means the end of every month.")
+    outside = fields.Selection([
+            ('refuse', "Refuse"),
+            ('next_period', "Accept for the Next Period"),
+            ], "Outside the Window", required=True,
+        help="What happens to a reading submitted outside the window.")
+    jump_factor = fields.Numeric(
+        "Jump Factor", digits=(16, 1), required=True,
+        domain=[('jump_factor', '>', 0)],
+        help="A consumption above this multiple of the meter's average "
+        "monthly consumption is accepted but flagged for review.")
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_day_from(cls):
+        return 20
+
+    @classmethod
+    def default_day_to(cls):
+        return 25
+
+    @classmethod
+    def default_outside(cls):
+        return 'refuse'
+
+    @classmethod
+    def default_jump_factor(cls):
+        return Decimal(3)
+
+    def get_rec_name(self, name):
+        service = self.service_string if self.service else "*"
+        return (f'{self.company.rec_name}: {service} '
+            f'{self.day_from}–{self.day_to}')
+
+    @classmethod
+    def get_window(cls, meter):
+        "The window of the meter's service, else the organization's"
+        windows = cls.search([
+                ('company', '=', meter.company.id),
+                ('service', 'in', [meter.service, None]),
+                ])
+        windows.sort(key=lambda w: w.service is None)
+        return windows[0] if windows else None
+
+    def dates(self, date):
+        "The first and last days of the window in the month of the date"
+        return (
+            _day(date.year, date.month, self.day_from),
+            _day(date.year, date.month, self.day_to))
+
+    @classmethod
+    def status(cls, meter, date):
+        """(is_open, period, next_from, next_to) for a reading of the meter
+        on the date
+
+        When open, period is the month of the date and next_from–next_to the
+        current window; when closed, they are the next window and its month.
+        Without a window, readings are taken any day."""
+        window = cls.get_window(meter)
+        period = date.replace(day=1)
+        if not window:
+            return True, period, None, None
+        start, end = window.dates(date)
+        if start <= date <= end:
+            return True, period, start, end
+        if date > end:
+            start, end = window.dates(_next_month(date))
+        return False, start.replace(day=1), start, end
