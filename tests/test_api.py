@@ -55,10 +55,21 @@ def demo(demo_server):
                 ('accesses.state', '=', 'active'),
                 ])
         others = Account.search([('id', 'not in', [a.id for a in own])])
+        # a meter of the subscriber when lk_metering is activated; an id
+        # answering the documented 404 otherwise
+        try:
+            Meter = pool.get('lk.meter')
+        except KeyError:
+            meters = []
+        else:
+            meters = Meter.search([
+                    ('account', 'in', [a.id for a in own]),
+                    ], limit=1)
         return {
             'accounts': sorted(a.id for a in own),
             'organizations': sorted({a.company.id for a in own}),
             'other_account': others[0].id,
+            'meter': meters[0].id if meters else 999999,
             'other_organizations': sorted(
                 {a.company.id for a in others}
                 - {a.company.id for a in own}),
@@ -344,6 +355,7 @@ def test_operations_answer_what_they_document(client, token, demo, openapi):
     values = {
         'account_id': demo['accounts'][0],
         'organization_id': demo['organizations'][0],
+        'meter_id': demo['meter'],
         }
     checked = 0
     for path, item in openapi['paths'].items():

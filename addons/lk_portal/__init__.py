@@ -1,3 +1,3 @@
 # This file is part of lk.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-from . import api, routes  # noqa: F401
+from . import api, api_metering, metering, routes  # noqa: F401

@@ -37,6 +37,12 @@ from .portal import (
 # is activated. Titles are translated with the portal's catalog.
 TILES = []
 
+# The home page's panels of the feature modules, shown once the module is
+# activated: {'module': 'lk_metering', 'panel': func} where
+# func(request, pool, web_user) returns None (nothing to show) or a namespace
+# with name, title, text, url and count
+HOME_PANELS = []
+
 # The actions on one account, shown only with the access right
 ACTIONS = [
     {'right': 'readings', 'title': "Submit meter readings",
@@ -413,11 +419,17 @@ def home(request, pool, web_user):
             for a in Access.browse([
                     a.id for a in accesses
                     if a.state in {'requested', 'declined'}])]
-    modules = activated(pool, {t['module'] for t in TILES})
+    modules = activated(
+        pool, {t['module'] for t in TILES + HOME_PANELS})
     tiles = [t for t in TILES if t['module'] in modules]
+    panels = [
+        panel for panel in (
+            p['panel'](request, pool, web_user) for p in HOME_PANELS
+            if p['module'] in modules)
+        if panel]
     return render(
         request, 'home.html', groups=by_address, pending=pending,
-        tiles=tiles, sent=request.args.get('sent'))
+        tiles=tiles, panels=panels, sent=request.args.get('sent'))
 
 
 @route('/accounts/<int:account_id>')

@@ -1,0 +1,309 @@
+# This file is part of lk.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The API's meter readings, when lk_metering is activated (404 otherwise)
+
+Values are strings with the register's decimals; the rules are the
+portal's: another subscriber's meter does not exist (404), a delegate
+without the readings right is refused (403), a reading the organization's
+rules refuse is a 422 problem with the translated message.
+"""
+import datetime as dt
+
+from werkzeug.exceptions import NotFound
+
+from trytond.exceptions import UserError
+from trytond.i18n import gettext
+from trytond.model.exceptions import AccessError
+from trytond.transaction import Transaction
+
+from .api import (
+    SCHEMAS, _not_found, _nullable, _own_accounts, api_route, array_of,
+    json_response, problem, ref)
+from .metering import (
+    MODULE, format_value, meter_access, parse_value, window_status)
+from .routes import activated
+
+SERVICES = ['electricity', 'cold_water', 'hot_water', 'gas', 'heat']
+STATES = ['new', 'accepted', 'rejected', 'exported', 'superseded']
+
+SCHEMAS.update({
+    'ReadingValue': {
+        'type': 'string', 'pattern': r'^-?\d+(\.\d+)?$',
+        'description': "A decimal number as a string, with the register's "
+        "decimals.",
+        },
+    'Reading': {
+        'type': 'object',
+        'required': ['id', 'meter_id', 'channel_id', 'channel', 'date',
+            'value', 'period', 'state', 'source'],
+        'properties': {
+            'id': {'type': 'integer'},
+            'meter_id': {'type': 'integer'},
+            'channel_id': {'type': 'integer'},
+            'channel': {'type': 'string'},
+            'date': {'type': 'string', 'format': 'date'},
+            'value': ref('ReadingValue'),
+            'period': {
+                'type': 'string', 'format': 'date',
+                'description': "The first day of the month the reading "
+                "counts for.",
+                },
+            'state': {'type': 'string', 'enum': STATES},
+            'reject_reason': _nullable('string'),
+            'consumption': {
+                'anyOf': [ref('ReadingValue'), {'type': 'null'}],
+                'description': "Against the previous accepted reading of "
+                "the channel.",
+                },
+            'source': {'type': 'string'},
+            },
+        },
+    'Channel': {
+        'type': 'object',
+        'required': ['id', 'name', 'code', 'last_reading'],
+        'properties': {
+            'id': {'type': 'integer'},
+            'name': {'type': 'string'},
+            'code': _nullable('string'),
+            'last_reading': {
+                'anyOf': [ref('Reading'), {'type': 'null'}],
+                'description': "The last new, accepted or exported "
+                "reading.",
+                },
+            },
+        },
+    'Window': {
+        'type': 'object',
+        'required': ['open', 'period', 'next_from', 'next_to'],
+        'properties': {
+            'open': {'type': 'boolean'},
+            'period': _nullable(
+                'string', format='date',
+                description="The period a reading sent today counts for."),
+            'next_from': _nullable('string', format='date'),
+            'next_to': _nullable('string', format='date'),
+            },
+        },
+    'Meter': {
+        'type': 'object',
+        'required': ['id', 'account_id', 'serial', 'name', 'service',
+            'digits', 'decimals', 'state', 'channels', 'window',
+            'can_submit'],
+        'properties': {
+            'id': {'type': 'integer'},
+            'account_id': {'type': 'integer'},
+            'serial': {'type': 'string'},
+            'name': {'type': 'string'},
+            'service': {'type': 'string', 'enum': SERVICES},
+            'place': _nullable('string'),
+            'digits': {'type': 'integer'},
+            'decimals': {'type': 'integer'},
+            'installed_on': _nullable('string', format='date'),
+            'verification_date': _nullable('string', format='date'),
+            'verification_overdue': {'type': 'boolean'},
+            'state': {'type': 'string', 'enum': ['active', 'removed']},
+            'channels': array_of('Channel'),
+            'window': ref('Window'),
+            'can_submit': {
+                'type': 'boolean',
+                'description': "Whether the signed-in user may submit "
+                "readings.",
+                },
+            },
+        },
+    'ReadingsSubmission': {
+        'type': 'object',
+        'required': ['readings'],
+        'properties': {
+            'readings': {
+                'type': 'array',
+                'minItems': 1,
+                'items': {
+                    'type': 'object',
+                    'required': ['channel_id', 'value'],
+                    'properties': {
+                        'channel_id': {'type': 'integer'},
+                        'value': {
+                            'type': ['string', 'number'],
+                            'description': "Preferably a string: "
+                            "\"12345.678\".",
+                            },
+                        },
+                    },
+                'description': "One value for every channel of the meter.",
+                },
+            'date': {
+                'type': 'string', 'format': 'date',
+                'description': "The date of the reading (default today).",
+                },
+            },
+        },
+    'ReadingsSubmitted': {
+        'type': 'object',
+        'required': ['meter_id', 'period', 'readings'],
+        'properties': {
+            'meter_id': {'type': 'integer'},
+            'period': {'type': 'string', 'format': 'date'},
+            'readings': array_of('Reading'),
+            },
+        },
+    })
+
+
+def _require_module(pool):
+    if MODULE not in activated(pool, {MODULE}):
+        raise _not_found()
+
+
+def _value(value, meter):
+    return format_value(value, meter.decimals) if value is not None else None
+
+
+def _reading(reading):
+    meter = reading.meter
+    return {
+        'id': reading.id,
+        'meter_id': meter.id,
+        'channel_id': reading.channel.id,
+        'channel': reading.channel.name,
+        'date': reading.date,
+        'value': _value(reading.value, meter),
+        'period': reading.period,
+        'state': reading.state,
+        'reject_reason': reading.reject_reason,
+        'consumption': _value(reading.consumption, meter),
+        'source': reading.source,
+        }
+
+
+def _meter(pool, meter, access):
+    Meter = pool.get('lk.meter')
+    last = Meter.last_readings(meter) or {}
+    window = window_status(pool, meter)
+    return {
+        'id': meter.id,
+        'account_id': meter.account.id,
+        'serial': meter.serial,
+        'name': meter.rec_name,
+        'service': meter.service,
+        'place': meter.place,
+        'digits': meter.digits,
+        'decimals': meter.decimals,
+        'installed_on': meter.installed_on,
+        'verification_date': meter.verification_date,
+        'verification_overdue': bool(meter.verification_overdue),
+        'state': meter.state,
+        'channels': [{
+                'id': c.id,
+                'name': c.name,
+                'code': c.code,
+                'last_reading': (
+                    _reading(last[c.id]) if c.id in last else None),
+                } for c in meter.channels],
+        'window': {
+            'open': window.open,
+            'period': window.period,
+            'next_from': window.next_from,
+            'next_to': window.next_to,
+            },
+        'can_submit': access.has_right('readings'),
+        }
+
+
+def _meter_access(pool, web_user, meter_id):
+    "The meter and the user's access, or a 404 problem"
+    try:
+        return meter_access(pool, web_user, meter_id)
+    except NotFound:
+        raise _not_found()
+
+
+@api_route('/accounts/<int:account_id>/meters',
+    summary="The meters of one account of the user",
+    response_schema=array_of('Meter'))
+def account_meters(request, pool, web_user, account_id):
+    """With their channels, register, verification date, last readings and
+    the submission window of today."""
+    Meter = pool.get('lk.meter')
+    _require_module(pool)
+    found = _own_accounts(pool, web_user, [('id', '=', account_id)])
+    if not found:
+        raise _not_found()
+    (account, access), = found
+    meters = Meter.search([('account', '=', account.id)],
+        order=[('state', 'ASC'), ('id', 'ASC')])
+    return json_response([_meter(pool, m, access) for m in meters])
+
+
+@api_route('/meters/<int:meter_id>/readings',
+    summary="The readings of a meter, the last first",
+    response_schema=array_of('Reading'))
+def meter_readings(request, pool, web_user, meter_id):
+    "Every reading kept, whatever its state."
+    Reading = pool.get('lk.meter.reading')
+    _require_module(pool)
+    meter, _ = _meter_access(pool, web_user, meter_id)
+    readings = Reading.search([
+            ('meter', '=', meter.id),
+            ], order=[('date', 'DESC'), ('id', 'DESC')])
+    return json_response([_reading(r) for r in readings])
+
+
+@api_route('/meters/<int:meter_id>/readings', methods=['POST'], status=201,
+    summary="Submit the readings of a meter (every channel)",
+    request_schema=ref('ReadingsSubmission'),
+    response_schema=ref('ReadingsSubmitted'), responses=[403, 422])
+def submit_readings(request, pool, web_user, meter_id):
+    """The organization's rules apply: every channel at once, not below the
+    previous value unless the register rolled over, the submission window.
+    A refused submission is a 422 problem with the reason; a delegate
+    without the readings right gets 403."""
+    Reading = pool.get('lk.meter.reading')
+    _require_module(pool)
+    meter, access = _meter_access(pool, web_user, meter_id)
+    data = request.get_json(silent=True)
+    bad_request = problem(400, gettext('lk_portal.msg_api_readings_body'))
+    if not isinstance(data, dict) or not isinstance(
+            data.get('readings'), list) or not data['readings']:
+        return bad_request
+    values = {}
+    channels = {c.id for c in meter.channels}
+    for item in data['readings']:
+        if not isinstance(item, dict):
+            return bad_request
+        channel, value = item.get('channel_id'), item.get('value')
+        if (not isinstance(channel, int) or isinstance(channel, bool)
+                or channel not in channels
+                or not isinstance(value, (str, int, float))
+                or isinstance(value, bool)):
+            return bad_request
+        try:
+            value = parse_value(str(value))
+        except ValueError:
+            return bad_request
+        if value is None:
+            return bad_request
+        values[channel] = value
+    date = None
+    if data.get('date') is not None:
+        try:
+            date = dt.date.fromisoformat(data['date'])
+        except (TypeError, ValueError):
+            return bad_request
+    if not access.has_right('readings'):
+        return problem(403, gettext('lk_portal.msg_readings_right'))
+    try:
+        created = Reading.submit(
+            meter, values, date=date, source='api', web_user=web_user)
+    except AccessError:
+        Transaction().rollback()
+        return problem(403, gettext('lk_portal.msg_readings_right'))
+    except UserError as exception:
+        Transaction().rollback()
+        return problem(422, exception.message)
+    return json_response({
+            'meter_id': meter.id,
+            'period': created[0].period if created else None,
+            'readings': [_reading(r) for r in created],
+            }, status=201)
+

@@ -1,0 +1,338 @@
+# This file is part of lk.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The portal's «Показания» pages, when lk_metering is activated
+
+The meters of every account of the user, grouped by address; one meter's
+entry form (one field per channel), its history and its monthly
+consumption chart (inline SVG drawn here). The record rules of lk_metering
+decide what the subscriber sees and may create: another subscriber's meter
+is a 404, a delegate without the readings right is refused the create.
+"""
+import datetime as dt
+import re
+from collections import OrderedDict
+from decimal import Decimal, InvalidOperation
+from html import escape
+from types import SimpleNamespace
+
+from genshi.core import Markup
+from werkzeug.exceptions import Forbidden
+from werkzeug.utils import redirect
+
+from trytond.exceptions import UserError
+from trytond.i18n import gettext
+from trytond.model.exceptions import AccessError
+from trytond.protocols.wrappers import with_pool, with_transaction
+from trytond.transaction import Transaction
+
+from .portal import (
+    check_csrf, get_or_404, not_found, render, route,
+    subscriber)
+from .routes import HOME_PANELS, _, activated, valid_access
+
+MODULE = 'lk_metering'
+PERIOD = re.compile(r'^(\d{4})-(\d{2})$')
+CHART_MONTHS = 12
+
+# The states of a reading as the subscriber reads them (portal catalog)
+STATES = {
+    'new': "new",
+    'accepted': "accepted",
+    'rejected': "rejected",
+    'exported': "exported",
+    'superseded': "replaced",
+    }
+
+
+def require_module(pool):
+    "The readings answer 404 while lk_metering is not activated"
+    if MODULE not in activated(pool, {MODULE}):
+        raise not_found()
+
+
+def valid_accesses(pool, web_user):
+    "The user's valid accesses by account id"
+    Access = pool.get('lk.account.access')
+    return {
+        a.account.id: a for a in Access.search([
+                ('web_user', '=', web_user.id),
+                ('state', '=', 'active'),
+                ])
+        if a.valid}
+
+
+def visible_meters(pool, accesses, account=None):
+    Meter = pool.get('lk.meter')
+    ids = [account] if account is not None else list(accesses)
+    if not ids:
+        return []
+    return Meter.search([
+            ('account', 'in', ids),
+            ('state', '=', 'active'),
+            ])
+
+
+def meter_access(pool, web_user, meter_id):
+    "The meter and the user's access to its account, or 404"
+    Meter = pool.get('lk.meter')
+    meter = get_or_404(Meter, meter_id)
+    access = valid_access(pool, web_user, meter.account.id)
+    if not access:
+        raise not_found()
+    return meter, access
+
+
+def format_period(period):
+    return period.strftime('%m.%Y') if period else ''
+
+
+def format_value(value, decimals=None):
+    "A reading's value as a string, with the register's decimals"
+    if value is None:
+        return ''
+    value = Decimal(value)
+    if decimals is not None:
+        value = value.quantize(Decimal(1).scaleb(-int(decimals)))
+    return str(value)
+
+
+def parse_value(text):
+    "A value typed by the subscriber (comma or point), or None"
+    text = (text or '').strip().replace('\u00a0', '').replace(' ', '')
+    text = text.replace(',', '.')
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(text)
+    if not value.is_finite():
+        raise ValueError(text)
+    return value
+
+
+def window_status(pool, meter, date=None):
+    Window = pool.get('lk.meter.window')
+    is_open, period, next_from, next_to = Window.status(
+        meter, date or dt.date.today())
+    window = Window.get_window(meter) if hasattr(Window, 'get_window') \
+        else None
+    return SimpleNamespace(
+        open=bool(is_open), period=period, next_from=next_from,
+        next_to=next_to,
+        # outside the window: refused, or counted for the next period
+        next_period=bool(
+            not is_open and window and window.outside == 'next_period'))
+
+
+def monthly_consumption(readings, months=CHART_MONTHS, today=None):
+    """The consumption of the readings (all channels) by period, for the
+    last months: [(period, Decimal)]"""
+    today = today or dt.date.today()
+    totals = OrderedDict()
+    year, month = today.year, today.month
+    for _ in range(months):
+        totals[dt.date(year, month, 1)] = Decimal(0)
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    for reading in readings:
+        if reading.state not in {'new', 'accepted', 'exported'}:
+            continue
+        if reading.period in totals and reading.consumption:
+            totals[reading.period] += reading.consumption
+    return list(reversed(totals.items()))
+
+
+def chart_svg(series, title, unit=''):
+    "Server-drawn bars of [(period, value)] as inline SVG markup"
+    width, height, top, bottom, left = 600, 220, 20, 36, 8
+    maximum = max((v for _, v in series), default=0) or Decimal(1)
+    step = (width - 2 * left) / max(len(series), 1)
+    bar = step * 0.7
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" '
+        f'viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}">',
+        f'<title>{escape(title)}</title>',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - left}" '
+        f'y2="{height - bottom}" class="axis" stroke="#c5ccd3"/>',
+        ]
+    for index, (period, value) in enumerate(series):
+        plot = height - top - bottom
+        h = float(value / maximum) * plot if value > 0 else 0
+        x = left + index * step + (step - bar) / 2
+        y = height - bottom - h
+        label = format_period(period)
+        text = f'{value.normalize():f}' if value else '0'
+        parts.append(
+            f'<g class="bar"><title>{escape(label)}: {escape(text)} '
+            f'{escape(unit)}</title>'
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
+            f'height="{h:.1f}" fill="#0b5394"/>'
+            f'<text x="{x + bar / 2:.1f}" y="{height - bottom + 14}" '
+            f'text-anchor="middle" font-size="11" fill="#555">'
+            f'{escape(label[:2])}</text>'
+            + (f'<text x="{x + bar / 2:.1f}" y="{max(y - 4, 12):.1f}" '
+                f'text-anchor="middle" font-size="10" fill="#222">'
+                f'{escape(text)}</text>' if value else '')
+            + '</g>')
+    parts.append('</svg>')
+    return Markup(''.join(parts))
+
+
+def meter_groups(pool, accesses, meters):
+    "The meters by the address of their account"
+    groups = OrderedDict()
+    for meter in sorted(meters, key=lambda m: (
+                m.account.address or '', m.account.number, m.rec_name)):
+        account = meter.account
+        access = accesses[account.id]
+        groups.setdefault(account.building.address, []).append(
+            SimpleNamespace(
+                meter=meter, account=account, access=access,
+                organization=account.company.display_name,
+                can_submit=access.has_right('readings')))
+    return groups
+
+
+def readings_list(request, pool, web_user, account_id=None):
+    Meter = pool.get('lk.meter')
+    accesses = valid_accesses(pool, web_user)
+    if account_id is not None and account_id not in accesses:
+        raise not_found()
+    meters = visible_meters(pool, accesses, account_id)
+    meters = [m for m in meters if m.account.id in accesses]
+    submittable = [
+        m for m in meters if accesses[m.account.id].has_right('readings')]
+    waiting = {m.id for m in Meter.waiting(submittable)} \
+        if submittable else set()
+    return render(
+        request, 'readings.html',
+        groups=meter_groups(pool, accesses, meters), waiting=waiting,
+        account_id=account_id)
+
+
+@route('/readings')
+@with_pool
+@with_transaction()
+@subscriber
+def readings(request, pool, web_user):
+    require_module(pool)
+    return readings_list(request, pool, web_user)
+
+
+@route('/accounts/<int:account_id>/readings')
+@with_pool
+@with_transaction()
+@subscriber
+def account_readings(request, pool, web_user, account_id):
+    require_module(pool)
+    return readings_list(request, pool, web_user, account_id)
+
+
+def history(pool, meter):
+    Reading = pool.get('lk.meter.reading')
+    return Reading.search([
+            ('meter', '=', meter.id),
+            ], order=[('date', 'DESC'), ('id', 'DESC')])
+
+
+def meter_page(request, pool, meter, access, status=200, error=None,
+        values=None, accepted=None):
+    Meter = pool.get('lk.meter')
+    channels = list(meter.channels)
+    last = Meter.last_readings(meter) or {}
+    rows = history(pool, meter)
+    unit = {
+        'electricity': "kWh", 'heat': "Gcal",
+        }.get(meter.service, "m³")
+    title = _(request, "Monthly consumption") + f', {_(request, unit)}'
+    return render(
+        request, 'readings_meter.html', status=status, meter=meter,
+        account=meter.account, organization=meter.account.company,
+        channels=channels, last=last, window=window_status(pool, meter),
+        can_submit=access.has_right('readings'), history=rows,
+        chart=chart_svg(monthly_consumption(rows), title, _(request, unit)),
+        error=error, values=values or {}, accepted=accepted,
+        states=STATES, format_value=format_value,
+        format_period=format_period)
+
+
+@route('/readings/<int:meter_id>', methods=('GET', 'POST'))
+@with_pool
+@with_transaction()
+@subscriber
+def meter_readings(request, pool, web_user, meter_id):
+    Reading = pool.get('lk.meter.reading')
+    require_module(pool)
+    meter, access = meter_access(pool, web_user, meter_id)
+    if request.method == 'GET':
+        accepted = None
+        if match := PERIOD.match(request.args.get('accepted') or ''):
+            accepted = f'{match[2]}.{match[1]}'
+        return meter_page(request, pool, meter, access, accepted=accepted)
+
+    check_csrf(request)
+    if not access.has_right('readings'):
+        raise Forbidden(gettext('lk_portal.msg_readings_right'))
+    values, typed = {}, {}
+    for channel in meter.channels:
+        text = request.form.get(f'channel_{channel.id}', '')
+        typed[channel.id] = text
+        try:
+            value = parse_value(text)
+        except ValueError:
+            return meter_page(
+                request, pool, meter, access, status=400, values=typed,
+                error=_(request, "Enter the values as numbers, "
+                    "e.g. 12345,6."))
+        if value is not None:
+            values[channel.id] = value
+    photo = request.files.get('photo')
+    photo_data = photo_name = None
+    if photo and photo.filename:
+        if not (photo.mimetype or '').startswith('image/'):
+            return meter_page(
+                request, pool, meter, access, status=400, values=typed,
+                error=_(request, "The photo must be an image."))
+        photo_data = photo.read()
+        photo_name = photo.filename
+    try:
+        created = Reading.submit(
+            meter, values, source='portal', web_user=web_user,
+            photo=photo_data, photo_name=photo_name)
+    except AccessError:
+        Transaction().rollback()
+        raise Forbidden(gettext('lk_portal.msg_readings_right'))
+    except UserError as exception:
+        Transaction().rollback()
+        return meter_page(
+            request, pool, meter, access, status=400, values=typed,
+            error=exception.message)
+    period = created[0].period if created else None
+    target = f'/readings/{meter.id}'
+    if period:
+        target += f'?accepted={period:%Y-%m}'
+    return redirect(target, code=303)
+
+
+def home_panel(request, pool, web_user):
+    "The home tile: the meters still waiting for readings"
+    Meter = pool.get('lk.meter')
+    accesses = valid_accesses(pool, web_user)
+    meters = [
+        m for m in visible_meters(pool, accesses)
+        if m.account.id in accesses
+        and accesses[m.account.id].has_right('readings')]
+    if not meters:
+        return None
+    waiting = len(Meter.waiting(meters))
+    return SimpleNamespace(
+        name='readings', url='/readings', title=_(request, "Meter readings"),
+        count=waiting,
+        text=(_(request, "Meters waiting for readings: %(count)s")
+            % {'count': waiting}) if waiting
+        else _(request, "All readings are submitted."))
+
+
+HOME_PANELS.append({'module': MODULE, 'panel': home_panel})
+
