@@ -12,11 +12,9 @@ the accounts and the first page of the accounts list (80 rows, rec_name and
 address as sao shows them). Prints the timings and the peak memory.
 """
 import argparse
-import os
 import resource
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -44,28 +42,15 @@ def main():
         '--backend', choices=['sqlite', 'postgresql'], default='sqlite')
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix='lk-bench-') as directory:
-        lkdemo.write_config(
-            Path(directory, 'trytond.conf'), backend=args.backend,
-            data_dir=directory)
-        name = f'lk_bench_{os.getpid()}'
-        from trytond.transaction import Transaction
-        with Transaction().start(
-                None, 0, close=True, autocommit=True) as transaction:
-            transaction.database.create(transaction.connection, name)
-        try:
-            lkdemo._trytond_admin(name)
-            started = time.perf_counter()
-            lkdemo.generate(name, accounts=args.accounts)
-            duration = time.perf_counter() - started
-            print(f"{args.backend}: generated {args.accounts} accounts "
-                f"in {duration:.1f} s "
-                f"({args.accounts / duration:.0f} accounts/s), "
-                f"peak memory {peak_mib():.0f} MiB")
-            measure(name)
-        finally:
-            if args.backend == 'postgresql':
-                lkdemo.drop_database(name)
+    with lkdemo.throwaway_database(args.backend) as name:
+        started = time.perf_counter()
+        lkdemo.generate(name, accounts=args.accounts)
+        duration = time.perf_counter() - started
+        print(f"{args.backend}: generated {args.accounts} accounts "
+            f"in {duration:.1f} s "
+            f"({args.accounts / duration:.0f} accounts/s), "
+            f"peak memory {peak_mib():.0f} MiB")
+        measure(name)
     print(f"peak memory {peak_mib():.0f} MiB")
 
 

@@ -24,7 +24,6 @@ import datetime as dt
 import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -46,27 +45,14 @@ def main():
     parser.add_argument('--api-readings', type=int, default=0)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix='lk-bench-') as directory:
-        lkdemo.write_config(
-            Path(directory, 'trytond.conf'), backend=args.backend,
-            data_dir=directory)
-        name = f'lk_bench_{os.getpid()}'
-        from trytond.transaction import Transaction
-        with Transaction().start(
-                None, 0, close=True, autocommit=True) as transaction:
-            transaction.database.create(transaction.connection, name)
-        try:
-            lkdemo._trytond_admin(name)
-            lkdemo.generate(name, accounts=args.accounts)
-            print(f"{args.backend}: demo with {args.accounts} accounts, "
-                f"peak memory {peak_mib():.0f} MiB")
-            if args.readings:
-                measure(name, args)
-            if args.api_readings:
-                measure_api(name, args)
-        finally:
-            if args.backend == 'postgresql':
-                lkdemo.drop_database(name)
+    with lkdemo.throwaway_database(args.backend) as name:
+        lkdemo.generate(name, accounts=args.accounts)
+        print(f"{args.backend}: demo with {args.accounts} accounts, "
+            f"peak memory {peak_mib():.0f} MiB")
+        if args.readings:
+            measure(name, args)
+        if args.api_readings:
+            measure_api(name, args)
     print(f"peak memory {peak_mib():.0f} MiB")
 
 

@@ -6,6 +6,7 @@ trytond reads its configuration and picks its database backend when it is
 first imported: call write_config() before anything imports trytond.
 """
 import configparser
+import contextlib
 import importlib.util
 import logging
 import os
@@ -154,3 +155,24 @@ def load_application():
             spec)
         spec.loader.exec_module(module)
     return module.application
+
+
+@contextlib.contextmanager
+def throwaway_database(backend='sqlite'):
+    """A new database with the demo's modules activated and no data, in a
+    temporary directory, dropped afterwards; for the benchmarks"""
+    with tempfile.TemporaryDirectory(prefix='lk-bench-') as directory:
+        write_config(
+            Path(directory, 'trytond.conf'), backend=backend,
+            data_dir=directory)
+        name = f'lk_bench_{os.getpid()}'
+        from trytond.transaction import Transaction
+        with Transaction().start(
+                None, 0, close=True, autocommit=True) as transaction:
+            transaction.database.create(transaction.connection, name)
+        try:
+            _trytond_admin(name)
+            yield name
+        finally:
+            if backend == 'postgresql':
+                drop_database(name)
