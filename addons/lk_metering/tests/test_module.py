@@ -92,6 +92,33 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(reading.state, 'accepted')
 
     @with_transaction()
+    def test_settings_need_their_right(self):
+        "Test channels, windows and meters are changed only with the right"
+        pool = Pool()
+        Channel = pool.get('lk.meter.channel')
+        Window = pool.get('lk.meter.window')
+        Meter = pool.get('lk.meter')
+        company = create_company()
+        meter = create_meter(create_account(company, '1'))
+        window, = Window.create([{
+                    'company': company.id, 'day_from': 20, 'day_to': 25}])
+        clerk = create_staff('clerk', company, ['group_readings'])
+        channels = create_staff('channels', company, ['group_channels'])
+
+        with Transaction().set_user(clerk.id), check_access():
+            channel = Channel(meter.channels[0].id)
+            with self.assertRaises(AccessError):
+                Channel.write([channel], {'name': "Сутки (T1)"})
+            with self.assertRaises(AccessError):
+                Window.write([Window(window.id)], {'day_to': 26})
+            with self.assertRaises(AccessError):
+                Meter.write([Meter(meter.id)], {'place': "Кухня"})
+        with Transaction().set_user(channels.id), check_access():
+            channel = Channel(meter.channels[0].id)
+            Channel.write([channel], {'name': "Сутки (T1)"})
+            self.assertEqual(Channel(channel.id).name, "Сутки (T1)")
+
+    @with_transaction()
     def test_portal_delegate_readings_right(self):
         "Test a delegate needs the readings right to submit"
         pool = Pool()
