@@ -7,6 +7,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.rpc import RPC
 from trytond.transaction import Transaction
+from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from .exceptions import MeterValidationError
 
@@ -148,6 +149,12 @@ class Meter(Workflow, ModelSQL, ModelView):
         cls.__rpc__.update({
                 'replace': RPC(readonly=False, instantiate=0, result=int),
                 })
+        cls._buttons.update({
+                'start_replacement': {
+                    'invisible': Eval('state') != 'active',
+                    'depends': ['state'],
+                    },
+                })
 
     @classmethod
     def default_company(cls):
@@ -156,6 +163,11 @@ class Meter(Workflow, ModelSQL, ModelView):
     @classmethod
     def default_digits(cls):
         return 5
+
+    @classmethod
+    @ModelView.button_action('lk_metering.wizard_meter_replace')
+    def start_replacement(cls, meters):
+        pass
 
     @classmethod
     def default_decimals(cls):
@@ -305,3 +317,59 @@ class MeterChannel(ModelSQL):
     def __setup__(cls):
         super().__setup__()
         cls.__access__.add('meter')
+
+
+class ReplaceStart(ModelView):
+    __name__ = 'lk.meter.replace.start'
+    __string__ = "Replace Meter"
+
+    date = fields.Date("Date", required=True)
+    serial = fields.Char("New Serial Number", required=True)
+    verification_date = fields.Date("Next Verification of the New Meter")
+    lines = fields.One2Many(
+        'lk.meter.replace.start.line', None, "Readings",
+        help="The final reading of the old meter and the initial reading "
+        "of the new one, per channel.")
+
+
+class ReplaceStartLine(ModelView):
+    __name__ = 'lk.meter.replace.start.line'
+    __string__ = "Replace Meter Reading"
+
+    channel = fields.Many2One(
+        'lk.meter.channel', "Channel", required=True, readonly=True)
+    final_value = fields.Numeric(
+        "Final Reading", digits=(16, 3), required=True)
+    initial_value = fields.Numeric(
+        "Initial Reading", digits=(16, 3), required=True)
+
+
+class Replace(Wizard):
+    "Replace a meter, keeping its final and the new one's initial reading"
+    __name__ = 'lk.meter.replace'
+    start = StateView(
+        'lk.meter.replace.start',
+        'lk_metering.meter_replace_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Replace", 'replace', 'tryton-ok', default=True),
+            ])
+    replace = StateAction('lk_metering.act_meter_form')
+
+    def default_start(self, fields):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        return {
+            'date': Date.today(),
+            'lines': [{'channel': c.id} for c in self.record.channels],
+            }
+
+    def do_replace(self, action):
+        new = self.model.replace(
+            self.record, {
+                'serial': self.start.serial,
+                'verification_date': self.start.verification_date,
+                },
+            {l.channel.id: l.final_value for l in self.start.lines},
+            {l.channel.id: l.initial_value for l in self.start.lines},
+            self.start.date)
+        return action, {'res_id': [new.id]}
