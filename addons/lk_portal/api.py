@@ -29,8 +29,9 @@ from werkzeug.routing import Map, Rule
 from trytond.exceptions import RateLimitException, UserError
 from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
+from trytond.modules.lk_base.portal import as_subscriber
 from trytond.protocols.wrappers import Response, with_pool, with_transaction
-from trytond.transaction import Transaction, check_access
+from trytond.transaction import Transaction
 
 from . import portal
 
@@ -546,10 +547,7 @@ def organization(request, pool, web_user, organization_id):
 def organization_public(request, pool, organization_id):
     "Read as the portal user for no subscriber, with access checked."
     Company = pool.get('company.company')
-    ModelData = pool.get('ir.model.data')
-    transaction = Transaction()
-    with transaction.set_user(ModelData.get_id('lk_base', 'user_portal')), \
-            check_access():
+    with as_subscriber(None):
         companies = Company.search(
             [('id', '=', organization_id)], limit=1)
         if not companies:

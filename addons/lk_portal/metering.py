@@ -131,7 +131,7 @@ def monthly_consumption(readings, months=CHART_MONTHS, today=None):
     today = today or dt.date.today()
     totals = OrderedDict()
     year, month = today.year, today.month
-    for _ in range(months):
+    for __ in range(months):
         totals[dt.date(year, month, 1)] = Decimal(0)
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     for reading in readings:

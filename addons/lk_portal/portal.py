@@ -17,7 +17,6 @@ import datetime as dt
 import hmac
 import os
 import secrets
-from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -32,9 +31,9 @@ from werkzeug.utils import redirect
 
 from trytond import config
 from trytond.i18n import gettext
-from trytond.pool import Pool
+from trytond.modules.lk_base.portal import as_subscriber
 from trytond.protocols.wrappers import Request, Response
-from trytond.transaction import Transaction, check_access
+from trytond.transaction import Transaction
 
 HERE = Path(__file__).resolve().parent
 LANGUAGES = ['ru', 'en']
@@ -297,19 +296,6 @@ def session_user(request, pool):
         with Transaction().new_transaction(readonly=False):
             Session.write([Session(session.id)], {})
     return user
-
-
-@contextmanager
-def as_subscriber(web_user):
-    "Run as the portal user for web_user, with access rights checked"
-    pool = Pool()
-    ModelData = pool.get('ir.model.data')
-    portal = ModelData.get_id('lk_base', 'user_portal')
-    transaction = Transaction()
-    with transaction.set_user(portal), \
-            transaction.set_context(web_user=web_user.id), \
-            check_access():
-        yield
 
 
 def subscriber(func):

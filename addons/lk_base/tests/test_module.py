@@ -9,6 +9,7 @@ from trytond.model.exceptions import AccessError
 from trytond.model.modelview import AccessButtonError
 from trytond.modules.company.tests import CompanyTestMixin, create_company
 from trytond.modules.lk_base.company import _bank_account_key_valid
+from trytond.modules.lk_base.portal import as_subscriber
 from trytond.modules.web_user import user as web_user_module
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
@@ -219,7 +220,6 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         Account = pool.get('lk.account')
         Access = pool.get('lk.account.access')
         WebUser = pool.get('web.user')
-        ModelData = pool.get('ir.model.data')
         company = create_company()
         mine = create_account(company, '1')
         theirs = create_account(company, '2')
@@ -230,17 +230,13 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         Access.create([{
                     'web_user': other.id, 'account': theirs.id,
                     'role': 'owner'}])
-        portal = ModelData.get_id('lk_base', 'user_portal')
 
         def visible():
-            with Transaction().set_user(portal), \
-                    Transaction().set_context(web_user=me.id), \
-                    check_access():
+            with as_subscriber(me):
                 return [a.number for a in Account.search([])]
 
         self.assertEqual(visible(), ['1'])
-        with Transaction().set_user(portal), \
-                Transaction().set_context(web_user=me.id), check_access():
+        with as_subscriber(me):
             with self.assertRaises(AccessError):
                 Account.read([theirs.id], ['number'])
             with self.assertRaises(AccessError):
@@ -260,7 +256,6 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Access = pool.get('lk.account.access')
         WebUser = pool.get('web.user')
-        ModelData = pool.get('ir.model.data')
         company = create_company()
         account = create_account(company, '1')
         owner, delegate, other = WebUser.create([
@@ -274,21 +269,13 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
                     'web_user': u.id, 'account': account.id,
                     'role': 'delegate', 'right_readings': True}
                 for u in [delegate, other]])
-        portal = ModelData.get_id('lk_base', 'user_portal')
-
-        def as_subscriber(web_user):
-            return (Transaction().set_user(portal),
-                Transaction().set_context(web_user=web_user.id))
-
-        user, context = as_subscriber(delegate)
-        with user, context, check_access():
+        with as_subscriber(delegate):
             # neither the owner's access nor the other delegate's
             self.assertEqual(Access.search([]), [Access(delegation.id)])
             with self.assertRaises(AccessError):
                 Access.revoke([Access(other_delegation.id)])
             Access.revoke([Access(delegation.id)])
-        user, context = as_subscriber(owner)
-        with user, context, check_access():
+        with as_subscriber(owner):
             Access.revoke([Access(other_delegation.id)])
         self.assertEqual(
             [Access(delegation.id).state, Access(other_delegation.id).state],

@@ -7,6 +7,7 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin, create_company
 from trytond.modules.lk_base.tests.test_module import (
     create_account, create_staff)
+from trytond.modules.lk_base.portal import as_subscriber
 from trytond.modules.lk_metering.reading import consumption
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
@@ -126,7 +127,6 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
         Meter = pool.get('lk.meter')
         WebUser = pool.get('web.user')
         Access = pool.get('lk.account.access')
-        ModelData = pool.get('ir.model.data')
         company = create_company()
         account = create_account(company, '1')
         create_meter(account)
@@ -137,12 +137,9 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
                     'role': 'delegate',
                     'right_readings': False,
                     }])
-        portal = ModelData.get_id('lk_base', 'user_portal')
 
         def submit():
-            with Transaction().set_user(portal), \
-                    Transaction().set_context(web_user=delegate.id), \
-                    check_access():
+            with as_subscriber(delegate):
                 meter_, = Meter.search([])
                 return Reading.submit(
                     meter_, {meter_.channels[0].id: Decimal(5)},
@@ -161,14 +158,10 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Meter = pool.get('lk.meter')
         WebUser = pool.get('web.user')
-        ModelData = pool.get('ir.model.data')
         company = create_company()
         create_meter(create_account(company, '1'))
         stranger, = WebUser.create([{'email': 'other@example.com'}])
-        portal = ModelData.get_id('lk_base', 'user_portal')
-        with Transaction().set_user(portal), \
-                Transaction().set_context(web_user=stranger.id), \
-                check_access():
+        with as_subscriber(stranger):
             self.assertEqual(Meter.search([]), [])
 
 
