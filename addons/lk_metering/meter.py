@@ -10,6 +10,7 @@ from trytond.transaction import Transaction
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from .exceptions import MeterValidationError
+from .reading import ALIVE, COUNTED
 
 SERVICES = [
     ('electricity', "Electricity"),
@@ -154,6 +155,10 @@ class Meter(Workflow, ModelSQL, ModelView):
                     'invisible': Eval('state') != 'active',
                     'depends': ['state'],
                     },
+                'enter_readings': {
+                    'invisible': Eval('state') != 'active',
+                    'depends': ['state'],
+                    },
                 })
 
     @classmethod
@@ -167,6 +172,11 @@ class Meter(Workflow, ModelSQL, ModelView):
     @classmethod
     @ModelView.button_action('lk_metering.wizard_meter_replace')
     def start_replacement(cls, meters):
+        pass
+
+    @classmethod
+    @ModelView.button_action('lk_metering.wizard_reading_enter')
+    def enter_readings(cls, meters):
         pass
 
     @classmethod
@@ -247,17 +257,22 @@ class Meter(Workflow, ModelSQL, ModelView):
         return waiting
 
     @classmethod
-    def last_readings(cls, meter):
-        "The last accepted, exported or new reading of each channel by id"
+    def last_readings(cls, meter, states=ALIVE, date=None):
+        """The last reading in the states (by default accepted, exported or
+        new) of each channel by id, on or before the date when given"""
         pool = Pool()
         Reading = pool.get('lk.meter.reading')
         last = {}
         for channel in meter.channels:
-            readings = Reading.search([
-                    ('meter', '=', meter.id),
-                    ('channel', '=', channel.id),
-                    ('state', 'in', ['new', 'accepted', 'exported']),
-                    ], order=[('date', 'DESC'), ('id', 'DESC')], limit=1)
+            domain = [
+                ('meter', '=', meter.id),
+                ('channel', '=', channel.id),
+                ('state', 'in', states),
+                ]
+            if date:
+                domain.append(('date', '<=', date))
+            readings = Reading.search(
+                domain, order=[('date', 'DESC'), ('id', 'DESC')], limit=1)
             if readings:
                 last[channel.id] = readings[0]
         return last
@@ -319,6 +334,35 @@ class MeterChannel(ModelSQL):
         cls.__access__.add('meter')
 
 
+class ChannelLineMixin:
+    """A line per channel of a meter in a wizard, showing the channel's last
+    counted reading"""
+    __slots__ = ()
+
+    channel = fields.Many2One(
+        'lk.meter.channel', "Channel", required=True, readonly=True)
+    previous_value = fields.Numeric(
+        "Previous Reading", digits=(16, 3), readonly=True)
+    previous_date = fields.Date("Previous Reading Date", readonly=True)
+
+    @classmethod
+    def channel_lines(cls, meter, date=None):
+        """The values of the lines of the meter for readings on the date, any
+        date when None"""
+        pool = Pool()
+        Meter = pool.get('lk.meter')
+        last = Meter.last_readings(meter, states=COUNTED, date=date)
+        lines = []
+        for channel in meter.channels:
+            previous = last.get(channel.id)
+            lines.append({
+                    'channel': channel.id,
+                    'previous_value': previous.value if previous else None,
+                    'previous_date': previous.date if previous else None,
+                    })
+        return lines
+
+
 class ReplaceStart(ModelView):
     __name__ = 'lk.meter.replace.start'
     __string__ = "Replace Meter"
@@ -332,12 +376,10 @@ class ReplaceStart(ModelView):
         "of the new one, per channel.")
 
 
-class ReplaceStartLine(ModelView):
+class ReplaceStartLine(ChannelLineMixin, ModelView):
     __name__ = 'lk.meter.replace.start.line'
     __string__ = "Replace Meter Reading"
 
-    channel = fields.Many2One(
-        'lk.meter.channel', "Channel", required=True, readonly=True)
     final_value = fields.Numeric(
         "Final Reading", digits=(16, 3), required=True)
     initial_value = fields.Numeric(
@@ -358,9 +400,11 @@ class Replace(Wizard):
     def default_start(self, fields):
         pool = Pool()
         Date = pool.get('ir.date')
+        Line = pool.get('lk.meter.replace.start.line')
+        today = Date.today()
         return {
-            'date': Date.today(),
-            'lines': [{'channel': c.id} for c in self.record.channels],
+            'date': today,
+            'lines': Line.channel_lines(self.record, today),
             }
 
     def do_replace(self, action):

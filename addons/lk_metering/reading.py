@@ -3,6 +3,9 @@
 import csv
 import datetime as dt
 import io
+import math
+from bisect import bisect_left
+from collections import defaultdict, namedtuple
 from decimal import Decimal
 
 from trytond.i18n import gettext
@@ -10,6 +13,8 @@ from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.rpc import RPC
+from trytond import backend
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
@@ -49,6 +54,31 @@ def consumption(meter, previous, value):
 
 def months_between(start, end):
     return max(1, (end.year - start.year) * 12 + end.month - start.month)
+
+
+# A counted reading as the history of its channel keeps it
+Counted = namedtuple('Counted', ['id', 'date', 'value', 'kind'])
+
+
+def _select_by_meter(table, meter_ids, columns, where=None, order_by=None):
+    "The rows (meter, *columns) of the table for the meters, in few queries"
+    cursor = Transaction().connection.cursor()
+    for sub_ids in grouped_slice(
+            sorted(set(meter_ids)), backend.MAX_QUERY_PARAMS):
+        condition = fields.SQL_OPERATORS['in'](table.meter, sub_ids)
+        if where is not None:
+            condition &= where
+        cursor.execute(*table.select(
+                table.meter, *columns, where=condition, order_by=order_by))
+        yield from cursor
+
+
+def counted_before(history, date, id=None):
+    """The last of the counted readings of a channel (oldest first) before
+    the reading with the id on the date; without id, the last on the date"""
+    key = (date, id if id is not None else math.inf)
+    index = bisect_left(history, key, key=lambda r: (r.date, r.id))
+    return history[index - 1] if index else None
 
 
 class Reading(Workflow, ModelSQL, ModelView):
@@ -236,29 +266,57 @@ class Reading(Workflow, ModelSQL, ModelView):
                 values['author'] = Transaction().user or None
         return values
 
-    def previous(self, states=COUNTED):
-        "The last reading that counts of the channel before this one"
-        readings = self.search([
-                ('meter', '=', self.meter.id),
-                ('channel', '=', self.channel.id),
-                ('state', 'in', states),
-                ['OR',
-                    ('date', '<', self.date),
-                    [('date', '=', self.date), ('id', '<', self.id)],
-                    ],
-                ], order=[('date', 'DESC'), ('id', 'DESC')], limit=1)
-        return readings[0] if readings else None
+    @classmethod
+    def counted_history(cls, meter_ids):
+        """The counted readings of the meters by (meter id, channel id),
+        oldest first
 
-    def get_consumption(self, name):
-        if self.kind == 'initial':
-            return None
-        previous = self.previous()
-        if previous is None:
-            return None
-        used = consumption(self.meter, previous.value, self.value)
-        if used is not None:
-            used = used.quantize(Decimal(1).scaleb(-self.meter.decimals))
-        return used
+        One query for a whole batch: validation, flags and consumption look
+        the previous readings up here instead of searching one by one.  The
+        caller has access to the meters; their readings are read as such."""
+        table = cls.__table__()
+        history = defaultdict(list)
+        for meter, channel, id_, date, value, kind in _select_by_meter(
+                table, meter_ids,
+                [table.channel, table.id, table.date, table.value,
+                    table.kind],
+                where=table.state.in_(COUNTED),
+                order_by=[table.date.asc, table.id.asc]):
+            history[meter, channel].append(
+                Counted(id_, date, Decimal(str(value)), kind))
+        return history
+
+    @classmethod
+    def meter_channels(cls, meter_ids):
+        "The channel ids of each meter by meter id, in one query"
+        pool = Pool()
+        MeterChannel = pool.get('lk.meter-lk.meter.channel')
+        table = MeterChannel.__table__()
+        channels = defaultdict(set)
+        for meter, channel in _select_by_meter(
+                table, meter_ids, [table.channel]):
+            channels[meter].add(channel)
+        return channels
+
+    @classmethod
+    def get_consumption(cls, readings, name):
+        history = cls.counted_history({r.meter.id for r in readings})
+        result = {}
+        for reading in readings:
+            result[reading.id] = None
+            if reading.kind == 'initial':
+                continue
+            meter = reading.meter
+            previous = counted_before(
+                history[meter.id, reading.channel.id],
+                reading.date, reading.id)
+            if previous is None:
+                continue
+            used = consumption(meter, previous.value, reading.value)
+            if used is not None:
+                used = used.quantize(Decimal(1).scaleb(-meter.decimals))
+            result[reading.id] = used
+        return result
 
     @classmethod
     def validate_fields(cls, readings, field_names):
@@ -274,57 +332,55 @@ class Reading(Workflow, ModelSQL, ModelView):
                     'value', 'date', 'meter', 'channel', 'state'}):
             return
         today = Date.today()
+        # new readings, and the final ones replacement saves accepted
+        readings = [
+            r for r in readings if r.state == 'new' or r.kind == 'final']
+        meter_ids = {r.meter.id for r in readings}
+        history = cls.counted_history(meter_ids)
+        channels = cls.meter_channels(meter_ids)
         for reading in readings:
-            if reading.state != 'new':
-                continue
             meter = reading.meter
-            names = {
-                'meter': meter.rec_name,
-                'channel': reading.channel.rec_name,
-                'value': reading.value,
-                }
             if reading.date > today:
-                raise ReadingValidationError(gettext(
-                        'lk_metering.msg_reading_future',
-                        date=reading.date.strftime('%d.%m.%Y'), **names))
+                raise reading._value_error(
+                    'msg_reading_future',
+                    date=reading.date.strftime('%d.%m.%Y'))
             if meter.state == 'removed' and (
                     not meter.removed_on or reading.date > meter.removed_on):
-                raise ReadingValidationError(gettext(
-                        'lk_metering.msg_reading_meter_removed', **names))
-            if reading.channel not in meter.channels:
-                raise ReadingValidationError(gettext(
-                        'lk_metering.msg_reading_channel_unknown', **names))
+                raise reading._value_error('msg_reading_meter_removed')
+            if reading.channel.id not in channels[meter.id]:
+                raise reading._value_error('msg_reading_channel_unknown')
             value = reading.value
             if value != round(value, meter.decimals):
-                raise ReadingValidationError(gettext(
-                        'lk_metering.msg_reading_decimals',
-                        decimals=meter.decimals, **names))
+                raise reading._value_error(
+                    'msg_reading_decimals', decimals=meter.decimals)
             if value >= Decimal(10) ** meter.digits:
-                raise ReadingValidationError(gettext(
-                        'lk_metering.msg_reading_too_many_digits',
-                        digits=meter.digits, **names))
+                raise reading._value_error(
+                    'msg_reading_too_many_digits', digits=meter.digits)
             if reading.kind == 'initial':
                 continue
-            previous = reading.previous()
+            previous = counted_before(
+                history[meter.id, reading.channel.id],
+                reading.date, reading.id)
             if (previous
                     and consumption(meter, previous.value, value) is None):
-                raise ReadingValidationError(gettext(
-                        'lk_metering.msg_reading_below_previous',
-                        previous=previous.value,
-                        previous_date=previous.date.strftime('%d.%m.%Y'),
-                        **names))
+                raise reading._value_error(
+                    'msg_reading_below_previous',
+                    previous=previous.value,
+                    previous_date=previous.date.strftime('%d.%m.%Y'))
+
+    def _value_error(self, message, **values):
+        "The error of the message naming the reading's meter and channel"
+        return ReadingValidationError(gettext(
+                'lk_metering.' + message, meter=self.meter.rec_name,
+                channel=self.channel.rec_name, value=self.value, **values))
 
     @classmethod
-    def average_consumption(cls, meter, channel, date):
-        """The average monthly consumption of the channel over the 12 months
-        of counted readings before the date, None without two of them"""
-        readings = cls.search([
-                ('meter', '=', meter.id),
-                ('channel', '=', channel.id),
-                ('state', 'in', COUNTED),
-                ('date', '<=', date),
-                ('date', '>=', date - dt.timedelta(days=366)),
-                ], order=[('date', 'ASC'), ('id', 'ASC')])
+    def average_consumption(cls, meter, history, date):
+        """The average monthly consumption over the 12 months of counted
+        readings of the channel's history before the date, None without two
+        of them"""
+        start = date - dt.timedelta(days=366)
+        readings = [r for r in history if start <= r.date <= date]
         if len(readings) < 2:
             return None
         total = Decimal(0)
@@ -406,6 +462,7 @@ class Reading(Workflow, ModelSQL, ModelView):
 
         window = Window.get_window(meter)
         factor = window.jump_factor if window else Decimal(3)
+        history = cls.counted_history([meter.id])
         overdue = bool(
             meter.verification_date and meter.verification_date < date)
         to_create = []
@@ -423,7 +480,8 @@ class Reading(Workflow, ModelSQL, ModelView):
                     'state': 'new',
                     'kind': 'regular',
                     'flagged_jump': cls._jump(
-                        meter, channel, date, value, factor),
+                        meter, history[meter.id, channel.id], date, value,
+                        factor),
                     'flagged_verification': overdue,
                     'photo': photo,
                     'photo_name': photo_name,
@@ -446,19 +504,14 @@ class Reading(Workflow, ModelSQL, ModelView):
         return bool(groups & set(User.get_groups()))
 
     @classmethod
-    def _jump(cls, meter, channel, date, value, factor):
-        average = cls.average_consumption(meter, channel, date)
+    def _jump(cls, meter, history, date, value, factor):
+        "Whether the value is an implausible jump on the channel's history"
+        average = cls.average_consumption(meter, history, date)
         if not average:
             return False
-        previous = cls.search([
-                ('meter', '=', meter.id),
-                ('channel', '=', channel.id),
-                ('state', 'in', COUNTED),
-                ('date', '<=', date),
-                ], order=[('date', 'DESC'), ('id', 'DESC')], limit=1)
+        previous = counted_before(history, date)
         if not previous:
             return False
-        previous, = previous
         used = consumption(meter, previous.value, value)
         if used is None:
             return False

@@ -4,6 +4,7 @@ import calendar
 import datetime as dt
 from decimal import Decimal
 
+from trytond.cache import Cache
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
@@ -52,6 +53,8 @@ class Window(ModelSQL, ModelView):
         domain=[('jump_factor', '>', 0)],
         help="A consumption above this multiple of the meter's average "
         "monthly consumption is accepted but flagged for review.")
+    # every submission asks for its window
+    _get_window_cache = Cache('lk.meter.window.get_window', context=False)
 
     @classmethod
     def default_company(cls):
@@ -79,14 +82,24 @@ class Window(ModelSQL, ModelView):
             f'{self.day_from}–{self.day_to}')
 
     @classmethod
+    def on_modification(cls, mode, windows, field_names=None):
+        super().on_modification(mode, windows, field_names=field_names)
+        cls._get_window_cache.clear()
+
+    @classmethod
     def get_window(cls, meter):
         "The window of the meter's service, else the organization's"
-        windows = cls.search([
-                ('company', '=', meter.company.id),
-                ('service', 'in', [meter.service, None]),
-                ])
-        windows.sort(key=lambda w: w.service is None)
-        return windows[0] if windows else None
+        key = (meter.company.id, meter.service)
+        window_id = cls._get_window_cache.get(key, -1)
+        if window_id == -1:
+            windows = cls.search([
+                    ('company', '=', meter.company.id),
+                    ('service', 'in', [meter.service, None]),
+                    ])
+            windows.sort(key=lambda w: w.service is None)
+            window_id = windows[0].id if windows else None
+            cls._get_window_cache.set(key, window_id)
+        return cls(window_id) if window_id is not None else None
 
     def dates(self, date):
         "The first and last days of the window in the month of the date"

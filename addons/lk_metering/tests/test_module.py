@@ -30,6 +30,25 @@ def create_meter(account, codes=('single',), digits=5):
     return meter
 
 
+def enter_readings(meter, value, context=None):
+    "Run the entry wizard on the meter's first channel as the current user"
+    pool = Pool()
+    Enter = pool.get('lk.meter.reading.enter', type='wizard')
+    with Transaction().set_context(context or {}):
+        session_id, _, _ = Enter.create()
+        Enter.execute(session_id, {}, 'start')
+        return Enter.execute(session_id, {
+                'start': {
+                    'meter': meter.id,
+                    'date': dt.date.today(),
+                    'lines': [{
+                            'channel': meter.channels[0].id,
+                            'value': value,
+                            }],
+                    },
+                }, 'enter')
+
+
 class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
     "Test lk_metering module"
     module = 'lk_metering'
@@ -118,6 +137,46 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
             channel = Channel(meter.channels[0].id)
             Channel.write([channel], {'name': "Сутки (T1)"})
             self.assertEqual(Channel(channel.id).name, "Сутки (T1)")
+
+    @with_transaction()
+    def test_enter_readings_needs_right(self):
+        "Test only staff with the readings right enter readings by the wizard"
+        pool = Pool()
+        Reading = pool.get('lk.meter.reading')
+        ModelData = pool.get('ir.model.data')
+        company = create_company()
+        meter = create_meter(create_account(company, '1'))
+        editor = create_staff('editor', company, ['group_data_edit'])
+        clerk = create_staff('clerk', company, ['group_readings'])
+        menu = ModelData.get_id('lk_metering', 'menu_reading_enter')
+        from_menu = {
+            'active_model': 'ir.ui.menu',
+            'active_id': menu,
+            'active_ids': [menu],
+            }
+
+        with Transaction().set_user(editor.id), check_access():
+            with self.assertRaises(AccessError):
+                enter_readings(meter, Decimal('12.5'), from_menu)
+        with Transaction().set_user(clerk.id), check_access():
+            result = enter_readings(meter, Decimal('12.5'), from_menu)
+        (_, data), = result['actions']
+        reading, = Reading.browse(data['res_id'])
+        self.assertEqual(reading.value, Decimal('12.5'))
+        self.assertEqual(reading.source, 'staff')
+        self.assertEqual(reading.author, clerk)
+
+    @with_transaction()
+    def test_enter_readings_other_organization(self):
+        "Test staff enter no reading on a meter of another organization"
+        company = create_company()
+        other = create_company(name="Other", currency=company.currency)
+        meter = create_meter(create_account(company, '1'))
+        stranger = create_staff('stranger', other, ['group_readings'])
+
+        with Transaction().set_user(stranger.id), check_access():
+            with self.assertRaises(AccessError):
+                enter_readings(meter, Decimal('12.5'))
 
     @with_transaction()
     def test_portal_delegate_readings_right(self):
