@@ -82,11 +82,9 @@ def measure(name, args):
         batch = submissions[i:i + args.batch]
         with Transaction().start(name, 0) as transaction:
             Reading = pool.get('lk.meter.reading')
-            Meter = pool.get('lk.meter')
             created = Reading.submit_batch([
                     # above the demo's readings, within 5 digits
-                    (Meter(meter_id), {c: 50_000 + d for c in channels},
-                        today)
+                    (meter_id, {c: 50_000 + d for c in channels}, today)
                     for meter_id, channels, d in batch])
             done += len(created)
             transaction.commit()

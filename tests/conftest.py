@@ -109,7 +109,7 @@ def demo_server():
 
 @pytest.fixture(scope='session')
 def db(demo_server):
-    "A function running its argument with the pool in a committed root transaction"
+    "Runs its argument with the pool in a committed root transaction"
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 

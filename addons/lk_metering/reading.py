@@ -36,6 +36,8 @@ SOURCES = [
 # The readings that count: consumption is taken against them
 COUNTED = ['accepted', 'exported']
 ALIVE = ['new', 'accepted', 'exported']
+# submissions submit_batch checks and creates at once
+BATCH_SLICE = 200
 
 
 def consumption(meter, previous, value):
@@ -406,35 +408,7 @@ class Reading(Workflow, ModelSQL, ModelView):
             meter = Meter(meter)
         if date is None:
             date = Date.today()
-        names = {'meter': meter.rec_name}
-        if meter.state == 'removed':
-            raise ReadingValidationError(gettext(
-                    'lk_metering.msg_reading_meter_removed', **names))
-        channel_ids = {c.id for c in meter.channels}
-        values = {int(c): v for c, v in values.items()}
-        missing = [c for c in meter.channels if values.get(c.id) is None]
-        if missing:
-            raise ReadingValidationError(gettext(
-                    'lk_metering.msg_reading_channels_missing',
-                    channels=", ".join(c.rec_name for c in missing),
-                    **names))
-        if set(values) - channel_ids:
-            raise ReadingValidationError(gettext(
-                    'lk_metering.msg_reading_channel_unknown',
-                    channel=", ".join(map(str, set(values) - channel_ids)),
-                    value='', **names))
-        if date > Date.today():
-            raise ReadingValidationError(gettext(
-                    'lk_metering.msg_reading_future',
-                    date=date.strftime('%d.%m.%Y'), **names))
-        for channel in meter.channels:
-            value = Decimal(str(values[channel.id]))
-            if value != round(value, meter.decimals):
-                # before the field's digits refuse it less clearly
-                raise ReadingValidationError(gettext(
-                        'lk_metering.msg_reading_decimals',
-                        channel=channel.rec_name, value=value,
-                        decimals=meter.decimals, **names))
+        values = cls._check_submission(meter, values, date)
 
         if source == 'staff' and not cls._staff_entry():
             source = 'portal'
@@ -447,9 +421,10 @@ class Reading(Workflow, ModelSQL, ModelView):
                 if window.outside == 'refuse':
                     raise WindowClosedError(gettext(
                             'lk_metering.msg_reading_window_closed',
+                            meter=meter.rec_name,
                             day_from=window.day_from, day_to=window.day_to,
                             next_from=next_from.strftime('%d.%m.%Y'),
-                            next_to=next_to.strftime('%d.%m.%Y'), **names))
+                            next_to=next_to.strftime('%d.%m.%Y')))
 
         with without_check_access():
             superseded = cls.search([
@@ -460,33 +435,81 @@ class Reading(Workflow, ModelSQL, ModelView):
             if superseded:
                 cls.write(superseded, {'state': 'superseded'})
 
-        window = Window.get_window(meter)
-        factor = window.jump_factor if window else Decimal(3)
-        history = cls.counted_history([meter.id])
-        overdue = bool(
-            meter.verification_date and meter.verification_date < date)
-        to_create = []
-        for channel in meter.channels:
-            value = Decimal(str(values[channel.id]))
-            to_create.append({
-                    'company': meter.company.id,
-                    'meter': meter.id,
-                    'channel': channel.id,
-                    'date': date,
-                    'value': value,
-                    'period': period,
-                    'source': source,
+        to_create = cls._submission_values(
+            meter, values, date, period, source,
+            cls.counted_history([meter.id]))
+        for reading in to_create:
+            reading.update({
                     'web_user': getattr(web_user, 'id', web_user),
-                    'state': 'new',
-                    'kind': 'regular',
-                    'flagged_jump': cls._jump(
-                        meter, history[meter.id, channel.id], date, value,
-                        factor),
-                    'flagged_verification': overdue,
                     'photo': photo,
                     'photo_name': photo_name,
                     })
         return cls.create(to_create)
+
+    @classmethod
+    def _check_submission(cls, meter, values, date):
+        """Refuse a submission of the meter on the date that cannot be right
+        before anything is created; return its values by channel id"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+
+        def error(message, **values):
+            return ReadingValidationError(gettext(
+                    'lk_metering.' + message, meter=meter.rec_name, **values))
+
+        if meter.state == 'removed':
+            raise error('msg_reading_meter_removed')
+        channel_ids = {c.id for c in meter.channels}
+        values = {int(c): v for c, v in values.items()}
+        missing = [c for c in meter.channels if values.get(c.id) is None]
+        if missing:
+            raise error(
+                'msg_reading_channels_missing',
+                channels=", ".join(c.rec_name for c in missing))
+        if set(values) - channel_ids:
+            raise error(
+                'msg_reading_channel_unknown',
+                channel=", ".join(map(str, set(values) - channel_ids)),
+                value='')
+        if date > Date.today():
+            raise error('msg_reading_future', date=date.strftime('%d.%m.%Y'))
+        checked = {}
+        for channel in meter.channels:
+            value = Decimal(str(values[channel.id]))
+            if value != round(value, meter.decimals):
+                # before the field's digits refuse it less clearly
+                raise error(
+                    'msg_reading_decimals', channel=channel.rec_name,
+                    value=value, decimals=meter.decimals)
+            checked[channel.id] = value
+        return checked
+
+    @classmethod
+    def _submission_values(cls, meter, values, date, period, source,
+            history):
+        """The values to create the new readings of a checked submission,
+        flagged against the counted history of the meter's channels"""
+        pool = Pool()
+        Window = pool.get('lk.meter.window')
+        window = Window.get_window(meter)
+        factor = window.jump_factor if window else Decimal(3)
+        overdue = bool(
+            meter.verification_date and meter.verification_date < date)
+        return [{
+                'company': meter.company.id,
+                'meter': meter.id,
+                'channel': channel.id,
+                'date': date,
+                'value': values[channel.id],
+                'period': period,
+                'source': source,
+                'state': 'new',
+                'kind': 'regular',
+                'flagged_jump': cls._jump(
+                    meter, history[meter.id, channel.id], date,
+                    values[channel.id], factor),
+                'flagged_verification': overdue,
+                } for channel in meter.channels]
 
     @classmethod
     def _staff_entry(cls):
@@ -521,23 +544,29 @@ class Reading(Workflow, ModelSQL, ModelView):
     def submit_batch(cls, submissions, source='import'):
         """Take many submissions at once: a list of (meter, values, date)
 
-        Checks the values like submit() but neither the window nor the
-        supersession: for imports from the organization's own systems."""
-        to_create = []
-        for meter, values, date in submissions:
-            for channel in meter.channels:
-                to_create.append({
-                        'company': meter.company.id,
-                        'meter': meter.id,
-                        'channel': channel.id,
-                        'date': date,
-                        'value': Decimal(str(values[channel.id])),
-                        'period': date.replace(day=1),
-                        'source': source,
-                        'state': 'new',
-                        'kind': 'regular',
-                        })
-        return cls.create(to_create)
+        Checks and flags every submission like submit(), but applies neither
+        the window nor the supersession: for imports from the organization's
+        own systems.  The meters and their history are read once per slice
+        of the batch."""
+        pool = Pool()
+        Meter = pool.get('lk.meter')
+        readings = []
+        # Tryton checks the whole id list of a browse for each record: slices
+        # keep large batches linear
+        for batch in grouped_slice(submissions, BATCH_SLICE):
+            batch = list(batch)
+            meters = {m.id: m for m in Meter.browse(
+                        sorted({int(m) for m, _, _ in batch}))}
+            history = cls.counted_history(meters)
+            to_create = []
+            for meter, values, date in batch:
+                meter = meters[int(meter)]
+                values = cls._check_submission(meter, values, date)
+                to_create.extend(cls._submission_values(
+                        meter, values, date, date.replace(day=1), source,
+                        history))
+            readings.extend(cls.create(to_create))
+        return readings
 
     @classmethod
     @ModelView.button

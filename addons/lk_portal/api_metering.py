@@ -306,4 +306,3 @@ def submit_readings(request, pool, web_user, meter_id):
             'period': created[0].period if created else None,
             'readings': [_reading(r) for r in created],
             }, status=201)
-

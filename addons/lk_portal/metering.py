@@ -335,4 +335,3 @@ def home_panel(request, pool, web_user):
 
 
 HOME_PANELS.append({'module': MODULE, 'panel': home_panel})
-

@@ -3,6 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
+from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin, create_company
 from trytond.modules.lk_base.tests.test_module import (
@@ -86,6 +87,57 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
         self.assertEqual(
             Window.status(meter, dt.date(2026, 11, 25))[:2],
             (True, dt.date(2026, 11, 1)))
+
+    @with_transaction()
+    def test_submit_batch(self):
+        "Test a batch is checked and flagged like single submissions"
+        pool = Pool()
+        Reading = pool.get('lk.meter.reading')
+        company = create_company()
+        today = dt.date.today()
+        meters = [
+            create_meter(
+                create_account(company, str(n)), codes=('day', 'night'))
+            for n in range(1, 4)]
+        # a year of 10 a month up to 190 on each channel, accepted
+        for meter in meters:
+            history = []
+            for month in range(12, 0, -1):
+                date = today - dt.timedelta(days=30 * month)
+                history.extend({
+                        'meter': meter.id, 'channel': c.id, 'date': date,
+                        'value': Decimal(200 - 10 * month),
+                        'state': 'accepted',
+                        } for c in meter.channels)
+            Reading.create(history)
+        day, night = meters[0].channels
+
+        readings = Reading.submit_batch([
+                (meters[0], {day.id: 205, night.id: 204}, today),
+                (meters[1].id, {day.id: 600, night.id: 204}, today),
+                ])
+        self.assertEqual(len(readings), 4)
+        self.assertEqual({r.source for r in readings}, {'import'})
+        self.assertEqual({r.period for r in readings}, {today.replace(day=1)})
+        self.assertEqual(
+            [(r.meter, r.channel, r.flagged_jump) for r in readings], [
+                (meters[0], day, False), (meters[0], night, False),
+                (meters[1], day, True), (meters[1], night, False)])
+
+        for submission, message in [
+                ((meters[2], {day.id: 205}, today), "Ночь"),
+                ((meters[2], {day.id: 205, night.id: 50}, today), "50"),
+                ((meters[2], {day.id: Decimal('205.0001'), night.id: 205},
+                    today), "205.0001"),
+                ((meters[2], {day.id: 205, night.id: 205},
+                    today + dt.timedelta(days=1)), "not come yet"),
+                ]:
+            with self.subTest(message=message):
+                with self.assertRaises(UserError) as cm:
+                    Reading.submit_batch([
+                            (meters[0], {day.id: 206, night.id: 206}, today),
+                            submission])
+                self.assertIn(meters[2].serial, cm.exception.message)
 
     @with_transaction()
     def test_staff_other_organization(self):
