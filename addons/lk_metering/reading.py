@@ -91,25 +91,17 @@ class Reading(Workflow, ModelSQL, ModelView):
     company = fields.Many2One(
         'company.company', "Organization", required=True, readonly=True,
         ondelete='RESTRICT')
+    # set by submit() and the replacement, which check them (clearer than
+    # domains, and without a search per created batch)
     meter = fields.Many2One(
-        'lk.meter', "Meter", required=True, ondelete='CASCADE',
-        domain=[
-            ('state', '=', 'active'),
-            ],
-        states={
-            'readonly': Eval('id', -1) >= 0,
-            })
+        'lk.meter', "Meter", required=True, readonly=True,
+        ondelete='CASCADE')
     account = fields.Function(
         fields.Many2One('lk.account', "Account"),
         'on_change_with_account', searcher='search_account')
     channel = fields.Many2One(
-        'lk.meter.channel', "Channel", required=True, ondelete='RESTRICT',
-        domain=[
-            ('company', '=', Eval('company', -1)),
-            ],
-        states={
-            'readonly': Eval('id', -1) >= 0,
-            })
+        'lk.meter.channel', "Channel", required=True, readonly=True,
+        ondelete='RESTRICT')
     date = fields.Date(
         "Date", required=True,
         states={
@@ -349,6 +341,8 @@ class Reading(Workflow, ModelSQL, ModelView):
             if meter.state == 'removed' and (
                     not meter.removed_on or reading.date > meter.removed_on):
                 raise reading._value_error('msg_reading_meter_removed')
+            if reading.company != meter.company:
+                raise reading._value_error('msg_reading_company')
             if reading.channel.id not in channels[meter.id]:
                 raise reading._value_error('msg_reading_channel_unknown')
             value = reading.value

@@ -140,6 +140,31 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
                 self.assertIn(meters[2].serial, cm.exception.message)
 
     @with_transaction()
+    def test_create_checks_meter(self):
+        "Test a reading created directly must fit its meter"
+        pool = Pool()
+        Reading = pool.get('lk.meter.reading')
+        company = create_company()
+        other = create_company(name="Other", currency=company.currency)
+        meter = create_meter(create_account(company, '1'))
+        night = create_meter(
+            create_account(company, '2'), codes=('night',)).channels[0]
+        single = meter.channels[0]
+
+        for values, message in [
+                ({'channel': night.id}, "no channel"),
+                ({'channel': single.id, 'company': other.id},
+                    "organization"),
+                ({'channel': single.id, 'value': Decimal(-1)}, "Value"),
+                ]:
+            with self.subTest(message=message):
+                with self.assertRaises(UserError) as cm:
+                    Reading.create([{
+                                'meter': meter.id, 'date': dt.date.today(),
+                                'value': Decimal(1), **values}])
+                self.assertIn(message, cm.exception.message)
+
+    @with_transaction()
     def test_staff_other_organization(self):
         "Test staff of another organization neither see nor process readings"
         pool = Pool()
