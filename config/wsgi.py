@@ -6,12 +6,17 @@
     (or gunicorn --chdir /srv/lk config.wsgi:application)
 
 - /admin/ serves sao (LK_SAO_ROOT, default var/sao/node_modules/tryton-sao)
-  and /admin/node_modules/ its dependencies; any other /admin/ request (sao's
-  JSON-RPC at /admin/rpc/ and /admin/<db>/rpc/) goes to trytond without the
-  /admin prefix.
+  and /admin/node_modules/ its dependencies, only what sao loads (no
+  dotfile, package metadata, sources nor build tools), with lk's
+  config/sao/custom.js; any other /admin/ request (sao's JSON-RPC at
+  /admin/rpc/ and /admin/<db>/rpc/) goes to trytond without the /admin
+  prefix. The database list is closed ([database] list = False): sao opens
+  the database of its URL, /admin/#<database>.
 - The subscriber portal and its API (lk_portal) answer their own paths,
   / included, for the database [lk_portal] database.
 - Everything else is trytond's (JSON-RPC for proteus at /<db>/rpc/, routes).
+- Every answer is neither sniffed nor framed (X-Content-Type-Options,
+  X-Frame-Options and CSP frame-ancestors, unless it sets its own CSP).
 
 The environment is read like trytond.application does: TRYTOND_CONFIG,
 TRYTOND_LOGGING_CONFIG or TRYTOND_LOGGING_LEVEL, TRYTOND_DATABASE_NAMES.
@@ -35,6 +40,7 @@ if os.environ.get('TRYTOND_COROUTINE'):
     from gevent import monkey
     monkey.patch_all()
 
+from werkzeug.exceptions import NotFound  # noqa: E402
 from werkzeug.utils import redirect  # noqa: E402
 
 from trytond import backend, config  # noqa: E402
@@ -52,6 +58,23 @@ SAO_ROOT = Path(os.environ.get('LK_SAO_ROOT')
 # sources, they are in its own node_modules.
 NODE_MODULES = (SAO_ROOT / 'node_modules'
     if (SAO_ROOT / 'node_modules').is_dir() else SAO_ROOT.parent)
+# What sao 8.0 loads: its index.html and folders, and the scripts, styles,
+# fonts and images of the packages it runs with (not its build tools)
+SAO_FILES = {
+    '', 'index.html', 'custom.js', 'custom.css', 'dist', 'images', 'locale',
+    'sounds'}
+SAO_PACKAGES = {
+    'billboard.js', 'bootstrap', 'bootstrap-rtl-ondemand', 'd3',
+    'fullcalendar', 'gettext.js', 'jquery', 'moment', 'mousetrap',
+    'papaparse', 'sortablejs'}
+SAO_ASSETS = {
+    '.css', '.eot', '.gif', '.js', '.png', '.svg', '.ttf', '.woff',
+    '.woff2'}
+SECURITY_HEADERS = [
+    ('X-Content-Type-Options', 'nosniff'),
+    ('X-Frame-Options', 'DENY'),
+    ('Content-Security-Policy', "frame-ancestors 'none'"),
+    ]
 
 # Unlike trytond.application, no check that no thread runs yet: the demo and
 # the tests import this module from a process that already used trytond.
@@ -80,6 +103,7 @@ def _trytond_without_prefix(environ, start_response):
 
 # Static files for GET and HEAD only, everything else falls through
 _admin = SharedDataMiddlewareIndex(_trytond_without_prefix, {
+        ADMIN + '/custom.js': str(ROOT / 'config' / 'sao' / 'custom.js'),
         ADMIN + '/node_modules': str(NODE_MODULES),
         ADMIN: str(SAO_ROOT),
         }, cache_timeout=config.getint('web', 'cache_timeout'))
@@ -90,15 +114,40 @@ def _redirect_to_admin(environ, start_response):
     return redirect(location)(environ, start_response)
 
 
-def application(environ, start_response):
+def _sao_refuses(path):
+    "Whether the path under /admin/ is a file of sao's folders it never loads"
+    parts = path[len(ADMIN) + 1:].split('/')
+    if parts[0] == 'node_modules':
+        return (len(parts) < 3 or parts[1] not in SAO_PACKAGES
+            or any(p.startswith('.') for p in parts)
+            or Path(parts[-1]).suffix not in SAO_ASSETS)
+    if not SAO_ROOT.joinpath(parts[0]).exists():
+        return False  # trytond's
+    return parts[0] not in SAO_FILES or any(
+        p.startswith('.') for p in parts)
+
+
+def _dispatch(environ, start_response):
     path = environ.get('PATH_INFO') or '/'
     if path == ADMIN:
         return _redirect_to_admin(environ, start_response)
     if path.startswith(ADMIN + '/'):
+        if _sao_refuses(path):
+            return NotFound()(environ, start_response)
         return _admin(environ, start_response)
     if portal.owns(path):
         return portal.application(environ, start_response)
     return app(environ, start_response)
+
+
+def application(environ, start_response):
+    def start_response_secured(status, headers, exc_info=None):
+        names = {name.lower() for name, _ in headers}
+        headers = list(headers) + [
+            (name, value) for name, value in SECURITY_HEADERS
+            if name.lower() not in names]
+        return start_response(status, headers, exc_info)
+    return _dispatch(environ, start_response_secured)
 
 
 if not SAO_ROOT.joinpath('index.html').is_file():

@@ -27,10 +27,12 @@ logger = logging.getLogger(__name__)
 
 
 def write_config(path, backend='sqlite', data_dir=None,
-        listen='127.0.0.1:8000', database='lk_demo', email_uri=None):
+        listen='127.0.0.1:8000', database='lk_demo', email_uri=None,
+        url=None):
     """Write the demo's trytond.conf from the template and use it from now on
 
-    email_uri is the SMTP server of the outgoing mail (the tests' local one)
+    email_uri is the SMTP server of the outgoing mail (the tests' local one);
+    url the portal's address in the links of its e-mails (http://<listen>)
     """
     data_dir = Path(data_dir or Path(path).parent).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -46,12 +48,14 @@ def write_config(path, backend='sqlite', data_dir=None,
             'LK_DEMO_POSTGRESQL_URI', 'postgresql:///'),
         }[backend]
     parser['database']['path'] = str(data_dir)
-    parser['database']['list'] = 'True'
+    # sao opens the database of its URL (/admin/#lk_demo): no one may list
+    parser['database']['list'] = 'False'
     # The demo passwords (admin, demo) are short
     parser['password']['length'] = '4'
     if not parser.has_section('lk_portal'):
         parser.add_section('lk_portal')
     parser['lk_portal']['database'] = database
+    parser['lk_portal']['url'] = url or f'http://{listen}'
     if email_uri:
         parser['email']['uri'] = email_uri
     with open(path, 'w', encoding='utf-8') as file:

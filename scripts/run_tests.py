@@ -4,9 +4,10 @@
 
 Every addon's Tryton tests run with unittest on SQLite and on PostgreSQL, each
 backend in its own process (trytond picks its backend when imported); then
-the cross-module tests under tests/ run with pytest. The last line totals
-everything: "N passed, N failed, N skipped"; the exit status is non-zero when
-a test failed or none ran.
+the cross-module tests under tests/ run with pytest on SQLite, and the
+tenancy probes (tests/test_tenancy_probe.py) again on PostgreSQL. The last
+line totals everything: "N passed, N failed, N skipped"; the exit status is
+non-zero when a test failed or none ran.
 
     scripts/run_tests.py [--backend sqlite|postgresql] [--module lk_base]
         [-k PATTERN] [--no-cross | --cross-only] [-v]
@@ -121,16 +122,24 @@ def run_backend(backend, args):
         return json.loads(result.read_text())
 
 
-def run_cross(args):
-    print("\n=== tests/ (pytest)", flush=True)
+def run_cross(args, backend='sqlite', paths=('tests',)):
+    """Run pytest on the cross-module tests, their demo database on the
+    backend (conftest.py's LK_TEST_BACKEND)"""
+    print(f"\n=== {' '.join(paths)} (pytest, {backend})", flush=True)
     if not any((ROOT / 'tests').glob('test_*.py')):
         print("no cross-module tests")
         return {'passed': 0, 'failed': 0, 'skipped': 0}
     env = clean_env()
+    env['LK_TEST_BACKEND'] = backend
+    if backend == 'postgresql' and (
+            error := postgresql_error(os.environ.get(
+                    'LK_TEST_POSTGRESQL_URI', 'postgresql:///'))):
+        print(f"cannot connect to PostgreSQL: {error}")
+        return {'passed': 0, 'failed': 1, 'skipped': 0}
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp, 'junit.xml')
         command = [
-            sys.executable, '-m', 'pytest', 'tests',
+            sys.executable, '-m', 'pytest', *paths,
             '-p', 'no:cacheprovider', f'--junitxml={junit}',
             '-v' if args.verbose else '-q']
         if args.k:
@@ -195,6 +204,10 @@ def main():
         cross = True
     if cross:
         results['tests'] = run_cross(args)
+        # The tenancy probes walk the ORM: on each database
+        if 'postgresql' in (args.backend or BACKENDS):
+            results['tests (postgresql)'] = run_cross(
+                args, 'postgresql', ['tests/test_tenancy_probe.py'])
 
     print()
     for name, counts in results.items():

@@ -7,8 +7,11 @@ whole pytest session uses one written here, in a temporary directory that
 also holds the SQLite databases. Do not import trytond before
 pytest_configure has run (i.e. not at the top of a conftest).
 """
+import asyncio
 import email
 import email.policy
+import logging
+import os
 import shutil
 import socket
 import sys
@@ -24,6 +27,10 @@ import lkdemo  # noqa: E402
 
 _directory = None
 _smtp = None
+# LK_TEST_BACKEND=postgresql runs the tests on PostgreSQL (the local socket,
+# or LK_TEST_POSTGRESQL_URI) in a database of their own, dropped at the end
+BACKEND = os.environ.get('LK_TEST_BACKEND', 'sqlite')
+DATABASE = 'lk_test' if BACKEND == 'sqlite' else f'lk_test_{os.getpid()}'
 
 
 class Mailbox:
@@ -32,8 +39,12 @@ class Mailbox:
     def __init__(self):
         self.messages = []
         self._condition = threading.Condition()
+        # Seconds each message takes, to play a slow mail server
+        self.delay = 0
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = email.message_from_bytes(
             envelope.original_content or envelope.content,
             policy=email.policy.default)
@@ -57,6 +68,38 @@ class Mailbox:
         return found
 
 
+PORTAL_LOGGER = 'trytond.modules.lk_portal.portal'
+
+
+@pytest.fixture(autouse=True)
+def no_server_error(caplog):
+    """No test reaches the portal's last resort, which logs the errors (the
+    tests of the last resort itself clear what they made it log)"""
+    caplog.set_level(logging.ERROR, logger=PORTAL_LOGGER)
+    yield
+    errors = [
+        r for r in caplog.records
+        if r.name == PORTAL_LOGGER and r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]
+
+
+_reports = []
+
+
+@pytest.fixture(scope='session')
+def report():
+    """Append a line to the terminal summary: the probe suites' counts, so
+    that `make test` shows them"""
+    return _reports.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _reports:
+        terminalreporter.section("probe counts")
+        for line in _reports:
+            terminalreporter.write_line(line)
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
@@ -71,9 +114,12 @@ def pytest_configure(config):
     # A real SMTP server: trytond sends the portal's mail to it
     _smtp = Controller(Mailbox(), hostname='127.0.0.1', port=_free_port())
     _smtp.start()
+    if BACKEND == 'postgresql':
+        os.environ['LK_DEMO_POSTGRESQL_URI'] = os.environ.get(
+            'LK_TEST_POSTGRESQL_URI', 'postgresql:///')
     lkdemo.write_config(
-        _directory / 'trytond.conf', data_dir=_directory, database='lk_test',
-        email_uri=f'smtp://127.0.0.1:{_smtp.port}')
+        _directory / 'trytond.conf', backend=BACKEND, data_dir=_directory,
+        database=DATABASE, email_uri=f'smtp://127.0.0.1:{_smtp.port}')
 
 
 def pytest_unconfigure(config):
@@ -95,16 +141,21 @@ def demo_server():
     served over HTTP by config/wsgi.py's application on a free port"""
     from werkzeug.serving import make_server
 
-    name = 'lk_test'
+    name = DATABASE
     lkdemo.create_database(name, accounts=10)
     server = make_server(
         '127.0.0.1', 0, lkdemo.load_application(), threaded=True)
+    url = f'http://127.0.0.1:{server.server_port}'
+    # The links of the portal's e-mails, known once the port is
+    from trytond import config
+    config.set('lk_portal', 'url', url)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield SimpleNamespace(
-        url=f'http://127.0.0.1:{server.server_port}', database=name)
+    yield SimpleNamespace(url=url, database=name)
     server.shutdown()
     thread.join()
+    if BACKEND == 'postgresql':
+        lkdemo.drop_database(name)
 
 
 @pytest.fixture(scope='session')

@@ -30,7 +30,7 @@ def _meter(pool, account, channels):
                 ('account', '=', account.id), ('state', '=', 'active')]):
         if len(meter.channels) == channels:
             return meter
-    defaults = {c.code: c for c in Channel.defaults(account.company)}
+    defaults = Channel.defaults(account.company)
     codes = {
         1: ['single'], 2: ['day', 'night'],
         3: ['peak', 'half_peak', 'night']}[channels]

@@ -2,11 +2,14 @@
 # this repository contains the full copyright notices and license terms.
 """The subscriber JSON API (/api/v1/) on the demo database, in process with
 werkzeug's test client: sign-in, the subscriber's own data only, problem
-documents in the request's language, and the OpenAPI document as a contract
-that the routes keep."""
+documents in the request's language, the OpenAPI document as a contract
+that the routes keep, and bad input (huge ids and numbers, dates out of
+range, deep or large bodies) answered 4xx, never 500."""
 import re
 
 import pytest
+
+from metering_data import own_meter, require_metering
 
 SUBSCRIBER = 'abonent1@example.com'
 PASSWORD = 'demo'
@@ -39,15 +42,16 @@ def token(client):
 
 
 @pytest.fixture(scope='module')
-def demo(demo_server):
-    """The demo subscriber's accounts and organizations, and an account of
-    another organization's subscriber, read as root"""
-    from trytond.pool import Pool
-    from trytond.transaction import Transaction
+def demo(db):
+    """The demo subscriber's accounts, organizations and three-channel meter
+    (made if missing), an account of another subscriber and the
+    organizations where the subscriber has no account, read as root"""
+    require_metering(db)
+    meter = own_meter(db, channels=3)
 
-    with Transaction().start(demo_server.database, 0, readonly=True):
-        pool = Pool()
+    def read(pool):
         Account = pool.get('lk.account')
+        Company = pool.get('company.company')
         WebUser = pool.get('web.user')
         user, = WebUser.search([('email', '=', SUBSCRIBER)])
         own = Account.search([
@@ -55,25 +59,21 @@ def demo(demo_server):
                 ('accesses.state', '=', 'active'),
                 ])
         others = Account.search([('id', 'not in', [a.id for a in own])])
-        # a meter of the subscriber when lk_metering is activated; an id
-        # answering the documented 404 otherwise
-        try:
-            Meter = pool.get('lk.meter')
-        except KeyError:
-            meters = []
-        else:
-            meters = Meter.search([
-                    ('account', 'in', [a.id for a in own]),
-                    ], limit=1)
         return {
             'accounts': sorted(a.id for a in own),
             'organizations': sorted({a.company.id for a in own}),
             'other_account': others[0].id,
-            'meter': meters[0].id if meters else 999999,
+            'meter': meter['id'],
+            'meter_account': meter['account'],
+            'channels': [c for c, _ in meter['channels']],
             'other_organizations': sorted(
-                {a.company.id for a in others}
+                {c.id for c in Company.search([])}
                 - {a.company.id for a in own}),
             }
+    data = db(read)
+    # the demo's sub-organization at least: the 404 below is no accident
+    assert data['other_organizations']
+    return data
 
 
 def assert_problem(response, status):
@@ -147,9 +147,10 @@ def test_organizations(client, token, demo):
         f'{API}/organizations/{demo["organizations"][0]}',
         headers=bearer(token))
     assert one.status_code == 200
-    if demo['other_organizations']:
+    assert one.json['id'] == demo['organizations'][0]
+    for organization_id in demo['other_organizations']:
         assert_problem(client.get(
-                f'{API}/organizations/{demo["other_organizations"][0]}',
+                f'{API}/organizations/{organization_id}',
                 headers=bearer(token)), 404)
 
 
@@ -352,12 +353,13 @@ def validate(openapi, schema, instance):
 
 
 def test_operations_answer_what_they_document(client, token, demo, openapi):
+    "Every GET operation on the subscriber's own ids answers its document"
     values = {
-        'account_id': demo['accounts'][0],
+        'account_id': demo['meter_account'],
         'organization_id': demo['organizations'][0],
         'meter_id': demo['meter'],
         }
-    checked = 0
+    checked = []
     for path, item in openapi['paths'].items():
         for method, operation in item.items():
             if method != 'get':
@@ -366,22 +368,26 @@ def test_operations_answer_what_they_document(client, token, demo, openapi):
                 r'\{(\w+)\}', lambda m: str(values[m[1]]), path)
             headers = bearer(token) if operation['security'] else {}
             response = client.get(url, headers=headers)
-            status = str(response.status_code)
-            assert status in operation['responses'], (url, status)
-            documented = operation['responses'][status]
-            if response.status_code == 200:
-                schema = documented['content']['application/json']['schema']
-                validate(openapi, schema, response.json)
-            else:
-                validate(openapi, {'$ref': '#/components/schemas/Problem'},
-                    response.json)
+            assert response.status_code == 200, (
+                url, response.get_data(as_text=True))
+            assert response.mimetype == 'application/json'
+            schema = operation['responses']['200']['content'][
+                'application/json']['schema']
+            validate(openapi, schema, response.json)
             if operation['security']:
                 # and without the token, the documented 401
-                anonymous = client.get(url)
-                assert str(anonymous.status_code) in operation['responses']
-                assert anonymous.status_code == 401
-            checked += 1
-    assert checked >= 5
+                assert '401' in operation['responses']
+                assert_problem(client.get(url), 401)
+            checked.append(path)
+    assert {
+        f'{API}/accounts/{{account_id}}/meters',
+        f'{API}/meters/{{meter_id}}/readings',
+        f'{API}/organizations/{{organization_id}}/public',
+        } <= set(checked)
+    meters = client.get(
+        f'{API}/accounts/{demo["meter_account"]}/meters',
+        headers=bearer(token))
+    assert demo['meter'] in {m['id'] for m in meters.json}
 
 
 def test_sign_in_answers_what_it_documents(client, openapi):
@@ -393,3 +399,164 @@ def test_sign_in_answers_what_it_documents(client, openapi):
     validate(openapi, operation['requestBody']['content'][
             'application/json']['schema'],
         {'email': SUBSCRIBER, 'password': PASSWORD})
+
+
+# Bad input: 4xx problems naming the field, never a server error
+
+BAD_IDS = [
+    str(2 ** 31), str(2 ** 63), str(2 ** 64), '1' + '0' * 30, '9' * 100000]
+
+
+@pytest.mark.parametrize('bad_id', BAD_IDS, ids=lambda i: f'{len(i)}d')
+def test_ids_beyond_the_database_are_not_found(client, token, bad_id):
+    "Every operation with an id in its path answers 404 for any of these"
+    from trytond.modules.lk_portal import api
+
+    probed = 0
+    for operation in api.operations:
+        if '<' not in operation.path:
+            continue
+        url = re.sub(r'<(?:[^:>]+:)?\w+>', bad_id, operation.path)
+        response = client.open(
+            url, method=operation.method.upper(), headers=bearer(token),
+            json={'readings': [{'channel_id': 1, 'value': '1'}]}
+            if operation.request_schema else None)
+        document = assert_problem(response, 404)
+        assert document['detail'] == 'Не найдено.'
+        assert bad_id[:50] not in response.get_data(as_text=True)
+        probed += 1
+    assert probed >= 6
+
+
+def submit(client, token, demo, body, **headers):
+    "POST body (a str: raw JSON) to the readings of the subscriber's meter"
+    return client.post(
+        f'{API}/meters/{demo["meter"]}/readings', data=body,
+        content_type='application/json', headers={**bearer(token), **headers})
+
+
+def readings_body(demo, value, date=None):
+    "The readings of every channel, the first one's value as raw JSON"
+    items = [f'{{"channel_id": {demo["channels"][0]}, "value": {value}}}'] + [
+        f'{{"channel_id": {c}, "value": "1"}}' for c in demo['channels'][1:]]
+    body = f'{{"readings": [{", ".join(items)}]'
+    if date is not None:
+        body += f', "date": {date}'
+    return body + '}'
+
+
+def count_readings(db, meter_id):
+    def count(pool):
+        return pool.get('lk.meter.reading').search_count([
+                ('meter', '=', meter_id)])
+    return db(count)
+
+
+@pytest.mark.parametrize('value', [
+        '1e308', '"1e308"', '"1e999999999"', '9' * 60000, '"' + '9' * 60000
+        + '"', '-1', '"-0.5"', '"1234567890123"', '"NaN"', '"Infinity"',
+        '"12,3,4"', '""', '"١٢٣"'],
+    ids=lambda v: v[:14])
+def test_reading_value_out_of_range_is_422(client, token, demo, db, value):
+    before = count_readings(db, demo['meter'])
+    response = submit(client, token, demo, readings_body(demo, value))
+    document = assert_problem(response, 422)
+    assert document['field'] == 'readings[0].value'
+    assert document['detail'].startswith('readings[0].value: укажите число')
+    english = assert_problem(submit(
+            client, token, demo, readings_body(demo, value),
+            **{'Accept-Language': 'en'}), 422)
+    assert english['detail'].startswith('readings[0].value: enter a number')
+    assert count_readings(db, demo['meter']) == before
+
+
+@pytest.mark.parametrize('date', [
+        '"0001-01-01"', '"9999-12-31"', '"1999-12-31"', '"2100-01-01"',
+        '"2025-02-30"', '"2025-1-1"', '"+2025-01-01"', '20250101',
+        '"' + 'x' * 60000 + '"', '[]'],
+    ids=lambda d: d[:14])
+def test_reading_date_out_of_range_is_422(client, token, demo, db, date):
+    before = count_readings(db, demo['meter'])
+    response = submit(client, token, demo, readings_body(demo, '"1"', date))
+    document = assert_problem(response, 422)
+    assert document['field'] == 'date'
+    assert document['detail'] == (
+        'date: укажите дату с 2000-01-01 по 2099-12-31 в виде ГГГГ-ММ-ДД.')
+    assert count_readings(db, demo['meter']) == before
+
+
+NOT_JSON = {
+    'deep': '[' * 5000 + ']' * 5000,
+    'nested': '{"readings": ' + '[' * 20 + ']' * 20 + '}',
+    'nan': '{"readings": [{"channel_id": 1, "value": NaN}]}',
+    'infinity': '{"email": Infinity, "password": "x"}',
+    'truncated': '{"readings": [',
+    'latin-1': '{"email": "\xe9t\xe9"}'.encode('latin-1'),
+    }
+
+
+@pytest.mark.parametrize('body', NOT_JSON.values(), ids=NOT_JSON.keys())
+def test_body_not_json_is_400(client, token, demo, body):
+    for response in [
+            submit(client, token, demo, body),
+            client.post(
+                f'{API}/auth/token', data=body,
+                content_type='application/json')]:
+        document = assert_problem(response, 400)
+        assert document['detail'] == (
+            'Передайте тело запроса в JSON (Content-Type: application/json) '
+            'в UTF-8 с вложенностью не глубже 16 уровней.')
+
+
+def test_body_of_a_form_is_400(client, token, demo, db):
+    """A cross-site form may post text/plain that reads as JSON: the API
+    takes application/json only"""
+    before = count_readings(db, demo['meter'])
+    body = readings_body(demo, '"1"')
+    response = client.post(
+        f'{API}/meters/{demo["meter"]}/readings', data=body,
+        content_type='text/plain', headers=bearer(token))
+    assert_problem(response, 400)
+    assert count_readings(db, demo['meter']) == before
+
+
+def test_body_too_large_is_413(client, token, demo):
+    body = readings_body(demo, '"1"')[:-1] + ', "x": "' + 'x' * 70000 + '"}'
+    for response in [
+            submit(client, token, demo, body),
+            client.post(
+                f'{API}/auth/token', data=body,
+                content_type='application/json')]:
+        document = assert_problem(response, 413)
+        assert document['detail'] == 'Тело запроса больше 65536 байт.'
+
+
+@pytest.mark.parametrize('field', ['email', 'password'])
+def test_sign_in_field_too_long_is_422(client, field):
+    credentials = {'email': SUBSCRIBER, 'password': PASSWORD}
+    credentials[field] = 'a' * 60000 + '@example.com'
+    response = client.post(f'{API}/auth/token', json=credentials)
+    document = assert_problem(response, 422)
+    assert document['field'] == field
+    assert document['detail'].startswith(f'{field}: не больше ')
+
+
+def test_server_error_is_a_problem_without_its_cause(
+        client, token, monkeypatch, caplog):
+    "The last resort: a 500 problem that tells nothing, and a log entry"
+    from trytond.modules.lk_portal import portal
+
+    def broken(request, database_name, **kwargs):
+        raise RuntimeError("secret cause 4242")
+    monkeypatch.setitem(
+        portal._endpoints, 'trytond.modules.lk_portal.api.me', broken)
+    response = client.get(f'{API}/me', headers=bearer(token))
+    document = assert_problem(response, 500)
+    assert document['detail'] == (
+        'Что-то пошло не так на нашей стороне: попробуйте позже.')
+    assert '4242' not in response.get_data(as_text=True)
+    logged, = [
+        r for r in caplog.records
+        if r.name == 'trytond.modules.lk_portal.portal']
+    assert '4242' in caplog.text and logged.exc_info
+    caplog.clear()

@@ -5,7 +5,10 @@ client on config/wsgi.py's application and the demo database: another
 subscriber's account is a 404, forms need their CSRF token, sign-in is
 throttled, a blocked user's session ends, the password reset tells nothing
 about who has a user, the password policy holds."""
+import contextlib
+import html
 import re
+import time
 
 import pytest
 
@@ -15,16 +18,36 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 class Browser:
-    "A werkzeug test client that repeats the CSRF token of the last form"
+    """A werkzeug test client that repeats the CSRF token of the last form,
+    from the client address `address`, with `headers` on every request.
+    `elapsed` is how long the last answer took, without what the portal
+    does once it is sent (e-mails)."""
 
-    def __init__(self):
+    def __init__(self, address='127.0.0.1', base_url='http://localhost',
+            headers=None):
         import lkdemo
         from werkzeug.test import Client
         self.client = Client(lkdemo.load_application())
+        self.address = address
+        self.base_url = base_url
+        self.headers = headers or {}
         self.token = None
+        self.elapsed = None
+
+    def open(self, path, method='GET', headers=None, **kwargs):
+        started = time.perf_counter()
+        response = self.client.open(
+            path, method=method, base_url=self.base_url,
+            headers={**self.headers, **(headers or {})},
+            environ_base={'REMOTE_ADDR': self.address}, **kwargs)
+        response.get_data()
+        self.elapsed = time.perf_counter() - started
+        # as a server does once the answer is sent
+        response.close()
+        return response
 
     def get(self, path, **kwargs):
-        response = self.client.get(path, **kwargs)
+        response = self.open(path, **kwargs)
         if match := CSRF.search(response.get_data(as_text=True)):
             self.token = match.group(1)
         return response
@@ -35,7 +58,7 @@ class Browser:
             if not self.token:
                 self.get('/login')
             data['csrf_token'] = self.token
-        return self.client.post(path, data=data, **kwargs)
+        return self.open(path, method='POST', data=data, **kwargs)
 
     def sign_in(self, email, password):
         self.get('/login')
@@ -45,6 +68,38 @@ class Browser:
 def text(response):
     "The page without what changes with each request (the CSRF token)"
     return CSRF.sub('', response.get_data(as_text=True))
+
+
+def error_items(response, id_):
+    "The texts of the items of the error list with that id"
+    page = response.get_data(as_text=True)
+    match = re.search(
+        rf'<ul[^>]*id="{id_}"[^>]*>(.*?)</ul>', page, re.DOTALL)
+    assert match, f"no #{id_} in the page"
+    return [
+        html.unescape(re.sub(r'<[^>]+>', '', item)).strip()
+        for item in re.findall(r'<li>(.*?)</li>', match.group(1), re.DOTALL)]
+
+
+def error_text(response, id_):
+    "The text of the element with that id"
+    page = response.get_data(as_text=True)
+    match = re.search(
+        rf'<(\w+)[^>]*id="{id_}"[^>]*>(.*?)</\1>', page, re.DOTALL)
+    assert match, f"no #{id_} in the page"
+    return html.unescape(re.sub(r'<[^>]+>', ' ', match.group(2)))
+
+
+@contextlib.contextmanager
+def configured(section, option, value):
+    "trytond's configuration with the option set to value for a while"
+    from trytond import config
+    old = config.get(section, option)
+    config.set(section, option, value)
+    try:
+        yield
+    finally:
+        config.set(section, option, old)
 
 
 def session_cookie_set(response):
@@ -124,39 +179,82 @@ def test_post_without_csrf_is_403():
     assert browser.get('/').status_code == 200
 
 
-def test_sixth_wrong_password_locks_out(db, new_user):
+def test_wrong_passwords_throttle_the_address_not_the_subscriber(
+        new_user):
+    """Six wrong passwords from one address: that address waits, told at
+    once and for how long; the subscriber at home signs in"""
     email = 'throttled@example.com'
     new_user(email, password='Right-pass-1')
-    browser = Browser()
-    # Each failure makes the next answer wait 2^n - 1 s: two real ones,
-    # the rest recorded like trytond does
+    attacker = Browser(address='198.51.100.7')
     failures = []
-    for _ in range(2):
-        response = browser.sign_in(email, 'wrong-pass')
+    for _ in range(6):
+        response = attacker.sign_in(email, 'wrong-pass')
         assert response.status_code == 200
         assert not session_cookie_set(response)
+        # no answer waits (a sleeping worker serves no one else)
+        assert attacker.elapsed < 2
         failures.append(text(response))
-    unknown = Browser().sign_in('nobody@example.com', 'wrong-pass')
+    unknown = Browser(address='198.51.100.8').sign_in(
+        'nobody@example.com', 'wrong-pass')
     # the same message whether the e-mail exists or not
     assert text(unknown).replace('nobody@example.com', email) \
         == failures[0]
 
-    def fail(pool):
-        Attempt = pool.get('web.user.authenticate.attempt')
-        for _ in range(4):
-            Attempt.add(email)
-    db(fail)
-
-    response = browser.sign_in(email, 'Right-pass-1')
+    # the seventh try from there waits, even with the right password
+    response = attacker.sign_in(email, 'Right-pass-1')
     assert response.status_code == 429
+    assert attacker.elapsed < 2
+    assert 0 < int(response.headers['Retry-After']) <= 300
     assert not session_cookie_set(response)
-    assert browser.get('/').status_code == 302
+    assert attacker.get('/').status_code == 302
+    # and so does the API
+    response = attacker.client.post(
+        '/api/v1/auth/token', environ_base={'REMOTE_ADDR': attacker.address},
+        json={'email': email, 'password': 'Right-pass-1'})
+    assert response.status_code == 429
+    assert 0 < int(response.headers['Retry-After']) <= 300
 
-    def clear(pool):
-        pool.get('web.user.authenticate.attempt').remove(email)
-    db(clear)
-    assert browser.sign_in(email, 'Right-pass-1').status_code == 303
-    assert browser.get('/').status_code == 200
+    home = Browser(address='203.0.113.7')
+    assert home.sign_in(email, 'Right-pass-1').status_code == 303
+    assert home.get('/').status_code == 200
+
+
+def test_many_emails_from_one_address_wait(demo_server):
+    "An address trying e-mail after e-mail waits too"
+    with configured('session', 'max_attempt_ip_network', '4'):
+        sprayer = Browser(address='198.51.100.99')
+        statuses = [
+            sprayer.sign_in(f'spray{n}@example.com', 'wrong').status_code
+            for n in range(6)]
+        assert statuses == [200] * 5 + [429]
+        assert Browser(address='198.51.100.100').sign_in(
+            'spray0@example.com', 'wrong').status_code == 200
+
+
+def test_reset_does_not_wait(db, new_user):
+    "Failed sign-ins do not make the password reset hold the worker"
+    email = 'reset-wait@example.com'
+    new_user(email, password='Right-pass-1')
+
+    def prepare(pool):
+        WebUser = pool.get('web.user')
+        Attempt = pool.get('web.user.authenticate.attempt')
+        user, = WebUser.search([('email', '=', email)])
+        user.set_reset_password_token()
+        user.save()
+        for _ in range(6):
+            Attempt.add(email)
+        return user.reset_password_token
+    token = db(prepare)
+    browser = Browser(address='203.0.113.20')
+    browser.get(f'/reset?token={token}&email={email}')
+    response = browser.post('/reset', {
+            'token': token, 'email': email,
+            'password': 'New-wait-pass', 'password2': 'New-wait-pass'})
+    assert response.status_code == 200, text(response)
+    assert browser.elapsed < 2
+    assert Browser(address='203.0.113.21').sign_in(
+        email, 'New-wait-pass').status_code == 303
 
 
 def test_blocked_users_session_ends(db, new_user):
@@ -209,41 +307,53 @@ def test_reset_answers_the_same(db, mailbox):
             'token': token, 'email': email,
             'password': 'password', 'password2': 'password'})
     assert response.status_code == 400
-    response = browser.post('/reset', {
-            'token': token, 'email': email,
-            'password': 'New-demo-pass', 'password2': 'New-demo-pass'})
-    assert response.status_code == 200
-    # single use
-    response = browser.post('/reset', {
-            'token': token, 'email': email,
-            'password': 'Other-demo-pass', 'password2': 'Other-demo-pass'})
-    assert response.status_code == 400
+    assert 'распространённый пароль' in error_text(response, 'reset-errors')
+    try:
+        response = browser.post('/reset', {
+                'token': token, 'email': email,
+                'password': 'New-demo-pass', 'password2': 'New-demo-pass'})
+        assert response.status_code == 200
+        # single use
+        response = browser.post('/reset', {
+                'token': token, 'email': email,
+                'password': 'Other-demo-pass',
+                'password2': 'Other-demo-pass'})
+        assert response.status_code == 400
 
-    assert Browser().sign_in(SUBSCRIBER, 'New-demo-pass').status_code == 303
-
-    # the other tests sign in with the demo password
-    def restore(pool):
-        WebUser = pool.get('web.user')
-        user, = WebUser.search([('email', '=', SUBSCRIBER)])
-        WebUser.write([user], {
-                'password_hash': WebUser.hash_password(PASSWORD)})
-    db(restore)
+        assert Browser().sign_in(
+            SUBSCRIBER, 'New-demo-pass').status_code == 303
+    finally:
+        # the other tests sign in with the demo password
+        def restore(pool):
+            WebUser = pool.get('web.user')
+            user, = WebUser.search([('email', '=', SUBSCRIBER)])
+            WebUser.write([user], {
+                    'password_hash': WebUser.hash_password(PASSWORD)})
+        db(restore)
 
 
 @pytest.mark.parametrize('password, message', [
-        ('abc', 'length'),
-        ('password', 'common'),
-        ('qwerty123', 'common'),
-        ('policy@example.com', 'email'),
+        ('abc', "не менее 4 символов"),
+        ('password', "слишком распространённый пароль"),
+        ('qwerty123', "слишком распространённый пароль"),
+        ('Policy@Example.com', "не может совпадать с адресом"),
+        ('x' * 100_000, "слишком длинный"),
         ])
-def test_registration_password_policy(demo_server, password, message):
+def test_registration_password_policy(db, password, message):
+    "Each rule refuses its password with its own message, and only it"
+    email = 'policy@example.com'
     browser = Browser()
     browser.get('/register')
     response = browser.post('/register', {
-            'email': 'policy@example.com',
+            'email': email,
             'password': password, 'password2': password, 'consent': '1'})
-    assert response.status_code == 400, message
-    assert 'register-errors' in text(response)
+    assert response.status_code == 400
+    errors = error_items(response, 'register-errors')
+    assert len(errors) == 1 and message in errors[0], errors
+
+    def count(pool):
+        return pool.get('web.user').search_count([('email', '=', email)])
+    assert db(count) == 0
 
 
 def test_registration_needs_consent(demo_server):

@@ -219,8 +219,10 @@ def test_module_not_activated_hides_readings(monkeypatch, meter):
     assert browser.get('/readings').status_code == 404
     assert browser.get(f'/readings/{meter["id"]}').status_code == 404
     assert 'data-panel="readings"' not in text(browser.get('/'))
-    response = browser.client.get(f'{API}/meters/{meter["id"]}/readings')
+    headers = token(browser.client)
+    response = browser.client.get(
+        f'{API}/meters/{meter["id"]}/readings', headers=headers)
     assert_problem(response, 404)
     response = browser.client.get(
-        f'{API}/accounts/{meter["account"]}/meters')
+        f'{API}/accounts/{meter["account"]}/meters', headers=headers)
     assert_problem(response, 404)

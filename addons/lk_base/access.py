@@ -4,18 +4,22 @@ import secrets
 from hmac import compare_digest
 
 from trytond import config
+from sql.operators import Equal
+
 from trytond.exceptions import RateLimitException
 from trytond.i18n import gettext
 from trytond.model import (
-    Index, ModelSQL, ModelView, Unique, Workflow, fields)
+    Exclude, Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.pool import Pool
-from trytond.pyson import Eval
+from trytond.pyson import Eval, If
 from trytond.report import Report, get_email
 from trytond.sendmail import send_message_transactional
 from trytond.tools.email_ import set_from_header
 from trytond.transaction import Transaction, without_check_access
 
-from .exceptions import AccessValidationError
+from .exceptions import (
+    AccessModificationError, AccessValidationError, EmailValidationError)
+from .model import EMAIL_SIZE, check_readable, shorten, valid_email
 
 ROLES = [
     ('owner', "Owner"),
@@ -30,6 +34,11 @@ STATES = [
     ('revoked', "Revoked"),
     ]
 RIGHTS = ['right_readings', 'right_payment', 'right_appeals']
+# What staff and the portal may change on an access; the rest is set when it
+# is created or by the workflow's buttons
+WRITABLE = set(RIGHTS) | {
+    'end_date', 'invitation_email', 'decline_reason', 'account'}
+CLOSED = ['declined', 'revoked']
 
 
 class AccountAccess(Workflow, ModelSQL, ModelView):
@@ -41,11 +50,30 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
     __name__ = 'lk.account.access'
     __string__ = "Account Access"
 
+    company = fields.Many2One(
+        'company.company', "Organization", required=True, readonly=True,
+        ondelete='CASCADE')
+    # Empty on the request for a number the organization has no account
+    # with, which staff decline or link to the account the subscriber meant
+    # before they approve it
     account = fields.Many2One(
-        'lk.account', "Account", required=True, ondelete='CASCADE',
+        'lk.account', "Account", ondelete='CASCADE',
+        domain=[
+            If(Eval('company'),
+                ('company', '=', Eval('company', -1)),
+                ()),
+            ],
         states={
-            'readonly': Eval('id', -1) >= 0,
+            'required': ~Eval('state').in_(['requested', 'declined']),
+            'readonly': (Eval('id', -1) >= 0) & (Eval('state') != 'requested'),
             })
+    requested_number = fields.Char(
+        "Requested Number", readonly=True, size=50,
+        states={
+            'required': Eval('state') == 'requested',
+            'invisible': ~Eval('requested_number'),
+            },
+        help="The account number as the subscriber typed it in the request.")
     web_user = fields.Many2One(
         'web.user', "User", ondelete='CASCADE',
         states={
@@ -81,6 +109,7 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
             })
     state = fields.Selection(
         STATES, "State", readonly=True, required=True, sort=False)
+    state_string = state.translated('state')
     granted_by = fields.Many2One(
         'web.user', "Granted by", readonly=True, ondelete='SET NULL',
         help="The owner who invited the delegate.")
@@ -88,7 +117,7 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
         'res.user', "Approved by", readonly=True, ondelete='SET NULL',
         help="The staff member who approved or declined the request.")
     invitation_email = fields.Char(
-        "Invitation E-mail",
+        "Invitation E-mail", size=EMAIL_SIZE,
         states={
             'invisible': Eval('role') != 'delegate',
             'readonly': Eval('state') != 'invited',
@@ -96,17 +125,14 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
     invitation_token = fields.Char(
         "Invitation Token", readonly=True, strip=False)
     request_message = fields.Text(
-        "Request Message", readonly=True,
+        "Request Message", readonly=True, size=2000,
         help="What the subscriber wrote with the request.")
     decline_reason = fields.Text(
-        "Decline Reason",
+        "Decline Reason", size=2000,
         states={
             'invisible': ~Eval('state').in_(['requested', 'declined']),
             'readonly': Eval('state') != 'requested',
             })
-    company = fields.Function(
-        fields.Many2One('company.company', "Organization"),
-        'on_change_with_company', searcher='search_company')
 
     @classmethod
     def __setup__(cls):
@@ -115,6 +141,11 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
         cls._sql_constraints += [
             ('invitation_token_unique', Unique(t, t.invitation_token),
                 'lk_base.msg_access_invitation_token_unique'),
+            ('request_open_exclude', Exclude(t,
+                    (t.web_user, Equal), (t.company, Equal),
+                    (t.requested_number, Equal),
+                    where=t.state == 'requested'),
+                'lk_base.msg_access_request_open'),
             ]
         cls._sql_indexes.update({
                 Index(
@@ -187,12 +218,11 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
         return self.valid
 
     @fields.depends('account', '_parent_account.company')
-    def on_change_with_company(self, name=None):
-        return self.account.company if self.account else None
-
-    @classmethod
-    def search_company(cls, name, clause):
-        return [('account.' + clause[0],) + tuple(clause[1:])]
+    def on_change_account(self):
+        if self.account:
+            # from the client, which sent the account's id
+            check_readable([self.account])
+            self.company = self.account.company
 
     @property
     def valid(self):
@@ -212,11 +242,21 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
     def get_rec_name(self, name):
         who = self.web_user.rec_name if self.web_user else (
             self.invitation_email or '')
-        return f'{who} → {self.account.rec_name}'
+        if self.account:
+            return f'{who} → {self.account.rec_name}'
+        return f'{who} → {self.requested_number} ({self.company.rec_name})'
 
     @classmethod
     def preprocess_values(cls, mode, values):
+        pool = Pool()
+        Account = pool.get('lk.account')
         values = super().preprocess_values(mode, values)
+        if mode == 'create' and values.get('account'):
+            account = Account(values['account'])
+            values['company'] = account.company.id
+            if (values.get('state') == 'requested'
+                    and not values.get('requested_number')):
+                values['requested_number'] = account.number
         if values.get('role') == 'owner':
             values.update({r: True for r in RIGHTS})
         if values.get('invitation_email'):
@@ -228,9 +268,75 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
         return values
 
     @classmethod
+    def create(cls, vlist):
+        pool = Pool()
+        WebUser = pool.get('web.user')
+        # Checked before the access exists: once it does, the staff rule of
+        # web.user lets its organization see the user it links
+        if Transaction().user and Transaction().check_access:
+            check_readable(WebUser.browse({
+                        values[name] for values in vlist
+                        for name in ['web_user', 'granted_by']
+                        if values.get(name) is not None}))
+        return super().create(vlist)
+
+    @classmethod
+    def check_modification(cls, mode, accesses, values=None, external=False):
+        """Over RPC or in the portal only the rights, the end date, the
+        invitation's address, the account and the reason of a decline of a
+        request change; the workflow's buttons do the rest, and closed
+        accesses stay as they are"""
+        pool = Pool()
+        Account = pool.get('lk.account')
+        super().check_modification(
+            mode, accesses, values=values, external=external)
+        if not external or mode != 'write':
+            return
+        if values.get('account'):
+            # Read with the rules: the error of the account's domain would
+            # name any account
+            check_readable([Account(values['account'])])
+        refused = values.keys() - WRITABLE
+        for access in accesses:
+            if access.state in CLOSED:
+                raise AccessModificationError(gettext(
+                        'lk_base.msg_access_closed',
+                        access=access.rec_name,
+                        state=access.state_string))
+            if refused:
+                strings = cls.fields_get(list(refused))
+                raise AccessModificationError(gettext(
+                        'lk_base.msg_access_readonly',
+                        access=access.rec_name,
+                        fields=', '.join(
+                            strings.get(n, {}).get('string', n)
+                            for n in sorted(refused))))
+            for name, state in [
+                    ('invitation_email', 'invited'),
+                    ('account', 'requested'),
+                    ('decline_reason', 'requested')]:
+                if name in values and access.state != state:
+                    raise AccessModificationError(gettext(
+                            'lk_base.msg_access_readonly',
+                            access=access.rec_name,
+                            fields=cls.fields_get([name])[name]['string']))
+
+    @classmethod
     def validate_fields(cls, accesses, field_names):
         super().validate_fields(accesses, field_names)
         cls.check_unique_valid(accesses, field_names)
+        cls.check_invitation_email(accesses, field_names)
+
+    @classmethod
+    def check_invitation_email(cls, accesses, field_names=None):
+        if field_names and 'invitation_email' not in field_names:
+            return
+        for access in accesses:
+            if (access.invitation_email
+                    and not valid_email(access.invitation_email)):
+                raise EmailValidationError(gettext(
+                        'lk_base.msg_email_invalid',
+                        email=shorten(access.invitation_email)))
 
     @classmethod
     def check_unique_valid(cls, accesses, field_names=None):
@@ -240,7 +346,8 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
             return
         live = ['requested', 'active', 'blocked']
         for access in accesses:
-            if access.state not in live or not access.web_user:
+            if (access.state not in live or not access.web_user
+                    or not access.account):
                 continue
             others = cls.search([
                     ('id', '!=', access.id),
@@ -258,6 +365,13 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('active')
     def approve(cls, accesses):
+        for access in accesses:
+            if not access.account:
+                raise AccessValidationError(gettext(
+                        'lk_base.msg_access_approve_number_unknown',
+                        access=access.rec_name,
+                        number=access.requested_number,
+                        organization=access.company.rec_name))
         cls.write(accesses, {'approved_by': Transaction().user or None})
         cls.send_email(accesses, 'lk.account.access.email_approved')
 
@@ -303,7 +417,7 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
             msg, title = get_email(report, access, user.languages)
             # Replies go to the organization
             set_from_header(
-                msg, from_cfg, access.account.company.email or from_cfg)
+                msg, from_cfg, access.company.email or from_cfg)
             msg['To'] = user.email
             msg['Subject'] = title
             send_message_transactional(msg)
@@ -346,29 +460,78 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
                     'lk_base.msg_access_code_wrong',
                     number=number, organization=company.display_name))
         Attempt.remove(key)
-        return cls._grant_owner(web_user, account, state='active')
+        return cls._grant_owner(web_user, company, account, state='active')
 
     @classmethod
     def request(cls, web_user, company, number, message=None):
-        "Ask the organization's staff to make the user owner of the account"
+        """Ask the organization's staff to make the user owner of the account
+        with the number
+
+        The request is recorded and answered alike whether the organization
+        has an active account with the number or not, so that it tells
+        nobody which numbers exist: what may refuse it (lengths, throttle
+        per user and per network) is checked before the number is looked
+        up, staff decline the requests for unknown numbers, and asking again
+        for the same number returns the open request."""
+        pool = Pool()
+        Attempt = pool.get('web.user.authenticate.attempt')
         if company.registration_policy == 'closed':
             raise AccessValidationError(gettext(
                     'lk_base.msg_access_registration_closed',
                     organization=company.display_name))
-        account = cls.find_account(company, number)
-        if not account:
+        number = (number or '').strip()
+        if not number:
             raise AccessValidationError(gettext(
-                    'lk_base.msg_access_account_unknown',
-                    number=number, organization=company.display_name))
+                    'lk_base.msg_access_request_number_required',
+                    organization=company.display_name))
+        if len(number) > cls.requested_number.size:
+            raise AccessValidationError(gettext(
+                    'lk_base.msg_access_request_number_size',
+                    size=cls.requested_number.size))
+        if message and len(message) > cls.request_message.size:
+            raise AccessValidationError(gettext(
+                    'lk_base.msg_access_request_message_size',
+                    size=cls.request_message.size))
+        key = f'lk.account.request:{web_user.id}'
+        if (Attempt.count_ip() > config.getint(
+                    'session', 'max_attempt_ip_network', default=300)
+                or Attempt.count(key) > config.getint(
+                    'session', 'max_attempt', default=5)):
+            raise RateLimitException()
+        Attempt.add(key)
+        with without_check_access():
+            requests = cls.search([
+                    ('web_user', '=', web_user.id),
+                    ('company', '=', company.id),
+                    ('requested_number', '=', number),
+                    ('state', '=', 'requested'),
+                    ], limit=1)
+        if requests:
+            return requests[0]
+        account = cls.find_account(company, number)
+        if account:
+            with without_check_access():
+                live = cls.search([
+                        ('web_user', '=', web_user.id),
+                        ('account', '=', account.id),
+                        ('state', 'in', ['requested', 'active', 'blocked']),
+                        ], limit=1)
+            # Only who has access to the account learns it exists
+            if live:
+                raise AccessValidationError(gettext(
+                        'lk_base.msg_access_duplicate',
+                        user=web_user.rec_name, account=account.rec_name))
         return cls._grant_owner(
-            web_user, account, state='requested', request_message=message)
+            web_user, company, account, state='requested',
+            requested_number=number, request_message=message)
 
     @classmethod
-    def _grant_owner(cls, web_user, account, **values):
+    def _grant_owner(cls, web_user, company, account, **values):
         with without_check_access():
             access, = cls.create([{
                         'web_user': web_user.id,
-                        'account': account.id,
+                        'company': company.id,
+                        'account': account.id if account else None,
                         'role': 'owner',
                         **values,
                         }])

@@ -29,7 +29,7 @@ class Account(Workflow, ModelSQL, ModelView):
             'readonly': Eval('id', -1) >= 0,
             })
     number = fields.Char(
-        "Number", required=True, strip=True,
+        "Number", required=True, strip=True, size=50,
         help="Unique within the organization.")
     building = fields.Many2One(
         'lk.building', "Building", required=True, ondelete='RESTRICT',
@@ -37,8 +37,9 @@ class Account(Workflow, ModelSQL, ModelView):
             ('company', '=', Eval('company', -1)),
             ])
     apartment = fields.Char(
-        "Apartment", help="The apartment or other premises.")
-    holder = fields.Char("Holder", help="The name of the account holder.")
+        "Apartment", size=20, help="The apartment or other premises.")
+    holder = fields.Char(
+        "Holder", size=255, help="The name of the account holder.")
     area = fields.Numeric(
         "Area (m²)", digits=(16, 2),
         domain=[If(Eval('area'), ('area', '>', 0), ())])
@@ -58,7 +59,7 @@ class Account(Workflow, ModelSQL, ModelView):
             })
     address = fields.Function(fields.Char("Address"), 'get_address')
     access_code = fields.Char(
-        "Access Code", strip=False,
+        "Access Code", strip=False, size=50,
         help="The secret printed on the bills with which the holder links "
         "the account in the portal.")
     accesses = fields.One2Many(

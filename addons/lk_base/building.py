@@ -33,16 +33,19 @@ class Building(ModelSQL, ModelView):
         'company.company', "Organization", required=True,
         ondelete='RESTRICT')
     region = fields.Char(
-        "Region", help="The federal subject, e.g. «Самарская обл.».")
+        "Region", size=100,
+        help="The federal subject, e.g. «Самарская обл.».")
     settlement_kind = fields.Selection(
         SETTLEMENT_KINDS, "Settlement Kind", sort=False, required=True)
-    city = fields.Char("City", required=True)
+    city = fields.Char("City", required=True, size=100)
     street_kind = fields.Selection(
         STREET_KINDS, "Street Kind", sort=False, required=True)
-    street = fields.Char("Street", required=True)
-    house = fields.Char("House", required=True, help="The house number.")
-    block = fields.Char("Block", help="Корпус, if any.")
-    structure = fields.Char("Structure", help="Строение, if any.")
+    street = fields.Char("Street", required=True, size=100)
+    house = fields.Char(
+        "House", required=True, size=20, help="The house number.")
+    block = fields.Char("Block", size=20, help="Корпус, if any.")
+    structure = fields.Char(
+        "Structure", size=20, help="Строение, if any.")
     postal_code = fields.Char("Postal Code", size=6)
     accounts = fields.One2Many('lk.account', 'building', "Accounts")
 

@@ -7,7 +7,8 @@ from trytond.model import fields, tree
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 
-from .exceptions import BankDetailsValidationError
+from .exceptions import BankDetailsValidationError, EmailValidationError
+from .model import EMAIL_SIZE, shorten, valid_email
 
 REGISTRATION_POLICIES = [
     ('verification', "Open with verification"),
@@ -41,16 +42,17 @@ class Company(tree(name='rec_name'), metaclass=PoolMeta):
     childs = fields.One2Many(
         'company.company', 'parent', "Sub-organizations", readonly=True)
     short_name = fields.Char(
-        "Short Name", help="The name shown to subscribers in the portal.")
-    description = fields.Text("Description")
-    public_address = fields.Char("Address")
-    phone = fields.Char("Phone")
+        "Short Name", size=100,
+        help="The name shown to subscribers in the portal.")
+    description = fields.Text("Description", size=5000)
+    public_address = fields.Char("Address", size=255)
+    phone = fields.Char("Phone", size=50)
     emergency_phone = fields.Char(
-        "Emergency Dispatch Phone",
+        "Emergency Dispatch Phone", size=50,
         help="The emergency dispatch line shown to subscribers.")
-    email = fields.Char("E-mail")
-    office_hours = fields.Text("Office Hours")
-    website = fields.Char("Web Site")
+    email = fields.Char("E-mail", size=EMAIL_SIZE)
+    office_hours = fields.Text("Office Hours", size=1000)
+    website = fields.Char("Web Site", size=255)
 
     inn = fields.Char(
         "INN", size=12, help="Taxpayer identification number (ИНН).")
@@ -58,7 +60,7 @@ class Company(tree(name='rec_name'), metaclass=PoolMeta):
         "KPP", size=9, help="Tax registration reason code (КПП).")
     bank_bik = fields.Char(
         "BIC", size=9, help="Russian bank identification code (БИК).")
-    bank_name = fields.Char("Bank")
+    bank_name = fields.Char("Bank", size=255)
     bank_account = fields.Char(
         "Settlement Account", size=20)
     bank_correspondent_account = fields.Char(
@@ -93,6 +95,17 @@ class Company(tree(name='rec_name'), metaclass=PoolMeta):
     def validate_fields(cls, companies, field_names):
         super().validate_fields(companies, field_names)
         cls.check_bank_details(companies, field_names)
+        cls.check_email(companies, field_names)
+
+    @classmethod
+    def check_email(cls, companies, field_names=None):
+        if field_names and 'email' not in field_names:
+            return
+        for company in companies:
+            if company.email and not valid_email(company.email):
+                raise EmailValidationError(gettext(
+                        'lk_base.msg_email_invalid',
+                        email=shorten(company.email)))
 
     @classmethod
     def check_bank_details(cls, companies, field_names=None):

@@ -17,3 +17,19 @@ class AccountModificationError(AccessError):
 
 class AccessValidationError(ValidationError):
     pass
+
+
+class AccessModificationError(AccessError):
+    pass
+
+
+class WebUserModificationError(AccessError):
+    pass
+
+
+class PreferencesCompanyError(AccessError):
+    pass
+
+
+class EmailValidationError(ValidationError):
+    pass

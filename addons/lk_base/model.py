@@ -1,5 +1,9 @@
 # This file is part of lk.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+import re
+from collections import defaultdict
+
+from trytond.transaction import check_access
 
 
 def search_fields_domain(clause, field_names):
@@ -13,3 +17,50 @@ def search_fields_domain(clause, field_names):
         bool_op = 'OR'
     return [bool_op] + [
         (name, operator, operand, *extra) for name in field_names]
+
+
+def check_readable(records):
+    """Refuse with AccessError the records the user may not read
+
+    Wizards, buttons and on_change run without access checks once Tryton
+    let them start: the ids the client sent them (a company, a meter…) must
+    pass the user's access rights and record rules like a read would."""
+    by_model = defaultdict(set)
+    for record in records:
+        if record is not None and record.id is not None and record.id >= 0:
+            by_model[record.__class__].add(record.id)
+    with check_access():
+        for Model, ids in by_model.items():
+            Model.read(sorted(ids), ['id'])
+
+
+# RFC 5321/5322 as mail servers take it: a dot-atom before the @ (letters of
+# any script allowed, RFC 6531), a host name of two or more labels after it.
+# Quotes, brackets, spaces and the like are refused: they let an address
+# mean another recipient than the one shown.
+_EMAIL_ATOM = r"[\w!#$%&'*+/=?^`{|}~-]+"
+_EMAIL_LOCAL = re.compile(rf'{_EMAIL_ATOM}(\.{_EMAIL_ATOM})*')
+_EMAIL_LABEL = re.compile(r'(?!-)[a-z0-9-]{1,63}(?<!-)')
+EMAIL_SIZE = 254
+
+
+def shorten(text, size=60):
+    "The text for a message: its start when it is long"
+    return text if len(text) <= size else text[:size] + '…'
+
+
+def valid_email(address):
+    "Whether the address is a plain e-mail address a mail server delivers"
+    if not address or len(address) > EMAIL_SIZE or address.count('@') != 1:
+        return False
+    local, domain = address.split('@')
+    if len(local) > 64 or not _EMAIL_LOCAL.fullmatch(local):
+        return False
+    try:
+        domain = domain.encode('idna').decode('ascii').lower()
+    except UnicodeError:
+        return False
+    labels = domain.split('.')
+    return (len(labels) >= 2
+        and all(_EMAIL_LABEL.fullmatch(label) for label in labels)
+        and not labels[-1].isdigit())

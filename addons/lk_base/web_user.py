@@ -3,15 +3,22 @@
 import datetime as dt
 
 import trytond.config as config
+from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.modules.web_user.user import _send_email
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval
+from trytond.pyson import Eval, Id
 from trytond.report import Report, get_email
 from trytond.transaction import Transaction, without_check_access
 
+from .exceptions import EmailValidationError, WebUserModificationError
+from .model import shorten, valid_email
+
 # What lets someone sign in as the subscriber: never sent to the backend
 SECRETS = ['password_hash', 'reset_password_token', 'email_token']
+# A subscriber's identity spans organizations: the staff of one may change
+# only these (the e-mail under conditions, see check_modification)
+STAFF_WRITABLE = {'email', 'party', 'secondary_parties', 'lk_accesses'}
 
 
 class User(metaclass=PoolMeta):
@@ -31,11 +38,26 @@ class User(metaclass=PoolMeta):
         fields.Integer(
             "Accounts",
             help="The number of accounts the user currently has access to."),
-        'get_lk_account_count')
+        'get_lk_accesses')
+    lk_accesses_blocked = fields.Function(
+        fields.Boolean(
+            "Accesses Blocked",
+            help="Some of the user's accesses to the accounts of your "
+            "organizations are blocked."),
+        'get_lk_accesses')
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        # check_modification refuses them to staff; the form says so
+        operator = Id('lk_base', 'group_operator').in_(
+            Eval('context', {}).get('groups', []))
+        for field in [cls.active, cls.email_valid, cls.company]:
+            readonly = field.states.get('readonly')
+            field.states = {
+                **field.states,
+                'readonly': (readonly | ~operator) if readonly else ~operator,
+                }
         # Loaded only when asked for, so the clients of staff, who may not
         # read them, never ask for them
         for name in SECRETS:
@@ -56,8 +78,9 @@ class User(metaclass=PoolMeta):
                     'depends': ['blocked'],
                     },
                 'unblock': {
-                    'invisible': ~Eval('blocked', False),
-                    'depends': ['blocked'],
+                    'invisible': ~Eval('blocked', False)
+                    & ~Eval('lk_accesses_blocked', False),
+                    'depends': ['blocked', 'lk_accesses_blocked'],
                     },
                 })
 
@@ -70,21 +93,29 @@ class User(metaclass=PoolMeta):
         return False
 
     @classmethod
-    def get_lk_account_count(cls, users, name):
+    def get_lk_accesses(cls, users, names):
         pool = Pool()
         Access = pool.get('lk.account.access')
         ResUser = pool.get('res.user')
-        counts = dict.fromkeys([u.id for u in users], 0)
+        ids = [u.id for u in users]
+        result = {
+            'lk_account_count': dict.fromkeys(ids, 0),
+            'lk_accesses_blocked': dict.fromkeys(ids, False),
+            }
         domain = [
-            ('web_user', 'in', list(counts)),
-            ('state', '=', 'active'),
+            ('web_user', 'in', ids),
+            ('state', 'in', ['active', 'blocked']),
             ]
         if Transaction().user:
-            # Staff count only the accounts of their organizations
-            domain.append(('account.company', 'in', ResUser.get_companies()))
+            # Staff see the accesses to their organizations' accounts only
+            domain.append(('company', 'in', ResUser.get_companies()))
         for access in Access.search(domain):
-            counts[access.web_user.id] += 1
-        return counts
+            user_id = access.web_user.id
+            if access.state == 'active':
+                result['lk_account_count'][user_id] += 1
+            else:
+                result['lk_accesses_blocked'][user_id] = True
+        return {n: result[n] for n in names}
 
     @classmethod
     def copy(cls, users, default=None):
@@ -93,6 +124,83 @@ class User(metaclass=PoolMeta):
         default.setdefault('blocked')
         default.setdefault('last_sign_in')
         return super().copy(users, default=default)
+
+    @classmethod
+    def validate_fields(cls, users, field_names):
+        super().validate_fields(users, field_names)
+        cls.check_email_syntax(users, field_names)
+
+    @classmethod
+    def check_email_syntax(cls, users, field_names=None):
+        if field_names and 'email' not in field_names:
+            return
+        for user in users:
+            if user.email and not valid_email(user.email):
+                raise EmailValidationError(gettext(
+                        'lk_base.msg_email_invalid',
+                        email=shorten(user.email)))
+
+    @classmethod
+    def check_modification(cls, mode, users, values=None, external=False):
+        """Refuse what would let one organization's staff, or the portal,
+        take over a subscriber's identity, which spans organizations: only
+        the service operator sets passwords, e-mails and blocks"""
+        pool = Pool()
+        ResUser = pool.get('res.user')
+        super().check_modification(
+            mode, users, values=values, external=external)
+        if not external or ResUser.lk_operator():
+            return
+        if ResUser.lk_portal():
+            # the portal changes the signed-in user only
+            web_user = Transaction().context.get('web_user')
+            for user in users:
+                if user.id != web_user:
+                    raise WebUserModificationError(gettext(
+                            'lk_base.msg_web_user_portal_other',
+                            user=user.rec_name))
+            return
+        companies = set(ResUser.get_companies())
+        if mode == 'create':
+            for user in users:
+                if (user.password_hash or user.email_valid or user.blocked
+                        or (user.company
+                            and user.company.id not in companies)):
+                    raise WebUserModificationError(gettext(
+                            'lk_base.msg_web_user_create_identity',
+                            user=user.rec_name))
+        elif mode == 'write':
+            refused = values.keys() - STAFF_WRITABLE
+            if refused:
+                strings = cls.fields_get(list(refused))
+                raise WebUserModificationError(gettext(
+                        'lk_base.msg_web_user_identity',
+                        user=', '.join(u.rec_name for u in users[:5]),
+                        fields=', '.join(
+                            strings.get(n, {}).get('string', n)
+                            for n in sorted(refused))))
+            if 'email' in values:
+                email = (values['email'] or '').strip().lower()
+                for user in users:
+                    if (user.email or '') != email and (
+                            not user._lk_email_changeable(companies)):
+                        raise WebUserModificationError(gettext(
+                                'lk_base.msg_web_user_email',
+                                user=user.rec_name))
+
+    def _lk_email_changeable(self, companies):
+        """Whether staff of the companies may change the user's e-mail: the
+        user never chose a password and exists for their organizations
+        only"""
+        pool = Pool()
+        Access = pool.get('lk.account.access')
+        if self.password_hash:
+            return False
+        if not self.company or self.company.id not in companies:
+            return False
+        with without_check_access():
+            accesses = Access.search([('web_user', '=', self.id)])
+        return all(a.company.id in companies for a in accesses)
 
     @classmethod
     def create(cls, vlist):
@@ -176,9 +284,17 @@ class User(metaclass=PoolMeta):
     @classmethod
     @ModelView.button
     def block(cls, users):
-        "Refuse the users' sign-in and end their sessions at once"
+        """Refuse the users' sign-in and end their sessions at once
+
+        Staff of an organization block the users' accesses to their
+        organizations' accounts only: the users keep their other ones."""
         pool = Pool()
         Session = pool.get('web.user.session')
+        Access = pool.get('lk.account.access')
+        ResUser = pool.get('res.user')
+        if not ResUser.lk_operator():
+            Access.block(cls._lk_accesses_here(users, 'active'))
+            return
         cls.write(users, {
                 'blocked': True,
                 'reset_password_token': None,
@@ -191,7 +307,35 @@ class User(metaclass=PoolMeta):
     @classmethod
     @ModelView.button
     def unblock(cls, users):
-        cls.write(users, {'blocked': False})
+        """Lift the blocks: everywhere for the operator, on the accesses to
+        their organizations' accounts for staff"""
+        pool = Pool()
+        Access = pool.get('lk.account.access')
+        ResUser = pool.get('res.user')
+        accesses = cls._lk_accesses_here(users, 'blocked')
+        if not ResUser.lk_operator():
+            unblocked = {a.web_user for a in accesses}
+            for user in users:
+                if user.blocked and user not in unblocked:
+                    raise WebUserModificationError(gettext(
+                            'lk_base.msg_web_user_blocked_everywhere',
+                            user=user.rec_name))
+        else:
+            cls.write(users, {'blocked': False})
+        Access.unblock(accesses)
+
+    @classmethod
+    def _lk_accesses_here(cls, users, state):
+        "The accesses of the users in the state to the user's organizations"
+        pool = Pool()
+        Access = pool.get('lk.account.access')
+        ResUser = pool.get('res.user')
+        with without_check_access():
+            return Access.search([
+                    ('web_user', 'in', [u.id for u in users]),
+                    ('state', '=', state),
+                    ('company', 'in', ResUser.get_companies()),
+                    ])
 
 
 class EmailInvitation(Report):

@@ -1,6 +1,6 @@
 # This file is part of lk.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-from trytond.model.exceptions import ValidationError
+from trytond.model.exceptions import AccessError, ValidationError
 
 
 class ReadingValidationError(ValidationError):
@@ -12,4 +12,8 @@ class WindowClosedError(ReadingValidationError):
 
 
 class MeterValidationError(ValidationError):
+    pass
+
+
+class ReadingModificationError(AccessError):
     pass

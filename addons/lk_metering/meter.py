@@ -3,10 +3,11 @@
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields, sequence_ordered)
+from trytond.modules.lk_base.model import check_readable
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.rpc import RPC
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from .exceptions import MeterValidationError
@@ -37,8 +38,8 @@ class Channel(sequence_ordered(), ModelSQL, ModelView):
     company = fields.Many2One(
         'company.company', "Organization", required=True,
         ondelete='CASCADE')
-    name = fields.Char("Name", required=True, translate=True)
-    code = fields.Char("Code", required=True, strip=True)
+    name = fields.Char("Name", required=True, translate=True, size=100)
+    code = fields.Char("Code", required=True, strip=True, size=50)
 
     @classmethod
     def __setup__(cls):
@@ -89,10 +90,12 @@ class Meter(Workflow, ModelSQL, ModelView):
         domain=[
             ('company', '=', Eval('company', -1)),
             ])
-    serial = fields.Char("Serial Number", required=True, strip=True)
+    serial = fields.Char(
+        "Serial Number", required=True, strip=True, size=50)
     service = fields.Selection(SERVICES, "Service", required=True)
     service_string = service.translated('service')
-    place = fields.Char("Place", help="Where the meter is: kitchen, bathroom…")
+    place = fields.Char(
+        "Place", size=100, help="Where the meter is: kitchen, bathroom…")
     channels = fields.Many2Many(
         'lk.meter-lk.meter.channel', 'meter', 'channel', "Channels",
         order=[('channel.sequence', 'ASC'), ('channel.id', 'ASC')],
@@ -287,6 +290,16 @@ class Meter(Workflow, ModelSQL, ModelView):
         new_values says otherwise.  Returns the new meter."""
         pool = Pool()
         Reading = pool.get('lk.meter.reading')
+        transaction = Transaction()
+        if transaction.user and transaction.check_access:
+            check_readable([old])
+        channel_ids = {c.id for c in old.channels}
+        for readings in [final_values, initial_values]:
+            if {int(c) for c in readings} != channel_ids:
+                raise MeterValidationError(gettext(
+                        'lk_metering.msg_meter_replace_channels',
+                        meter=old.rec_name,
+                        channels=', '.join(c.rec_name for c in old.channels)))
         values = {
             'company': old.company.id,
             'account': old.account.id,
@@ -299,18 +312,21 @@ class Meter(Workflow, ModelSQL, ModelView):
             }
         values.update(new_values)
         new, = cls.create([values])
-        Reading.create([{
-                    'meter': meter.id,
-                    'channel': channel,
-                    'date': date,
-                    'value': value,
-                    'kind': kind,
-                    'source': 'staff',
-                    'state': 'accepted',
-                    } for meter, kind, values in [
-                    (old, 'final', final_values),
-                    (new, 'initial', initial_values)]
-                for channel, value in values.items()])
+        # the readings of the workflow: counted at once, which only the
+        # replacement does; the rules checked the meters above
+        with without_check_access():
+            Reading.create([{
+                        'meter': meter.id,
+                        'channel': int(channel),
+                        'date': date,
+                        'value': value,
+                        'kind': kind,
+                        'source': 'staff',
+                        'state': 'accepted',
+                        } for meter, kind, values in [
+                        (old, 'final', final_values),
+                        (new, 'initial', initial_values)]
+                    for channel, value in values.items()])
         cls.write([old], {
                 'state': 'removed',
                 'removed_on': date,
@@ -368,7 +384,7 @@ class ReplaceStart(ModelView):
     __string__ = "Replace Meter"
 
     date = fields.Date("Date", required=True)
-    serial = fields.Char("New Serial Number", required=True)
+    serial = fields.Char("New Serial Number", required=True, size=50)
     verification_date = fields.Date("Next Verification of the New Meter")
     lines = fields.One2Many(
         'lk.meter.replace.start.line', None, "Readings",

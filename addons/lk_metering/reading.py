@@ -6,19 +6,22 @@ import io
 import math
 from bisect import bisect_left
 from collections import defaultdict, namedtuple
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
-from trytond import backend
+from trytond import backend, config
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.model.exceptions import AccessError
+from trytond.modules.lk_base.model import check_readable
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.rpc import RPC
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction, check_access, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from .exceptions import ReadingValidationError, WindowClosedError
+from .exceptions import (
+    ReadingModificationError, ReadingValidationError, WindowClosedError)
 
 STATES = [
     ('new', "New"),
@@ -38,6 +41,17 @@ COUNTED = ['accepted', 'exported']
 ALIVE = ['new', 'accepted', 'exported']
 # submissions submit_batch checks and creates at once
 BATCH_SLICE = 200
+# the sources of the subscribers, whose readings keep to the window and to
+# the backdating periods
+SUBSCRIBER_SOURCES = {'portal', 'api'}
+# what staff may still change on a new reading; the rest is set when it is
+# created and by the workflow
+WRITABLE = {'date', 'value', 'period', 'reject_reason', 'photo', 'photo_name'}
+# the photos taken: what a phone's camera or gallery gives
+PHOTO_TYPES = [
+    (b'\xff\xd8\xff', 'JPEG'),
+    (b'\x89PNG\r\n\x1a\n', 'PNG'),
+    ]
 
 
 def consumption(meter, previous, value):
@@ -73,6 +87,34 @@ def _select_by_meter(table, meter_ids, columns, where=None, order_by=None):
         cursor.execute(*table.select(
                 table.meter, *columns, where=condition, order_by=order_by))
         yield from cursor
+
+
+def last_counted_date(history, meter_id, channel_ids, id=None):
+    """The date of the meter's last counted reading on any of the channels,
+    but the reading with the id"""
+    dates = []
+    for channel_id in channel_ids:
+        for counted in reversed(history.get((meter_id, channel_id), ())):
+            if counted.id != id:
+                dates.append(counted.date)
+                break
+    return max(dates, default=None)
+
+
+def first_of_months_before(date, months):
+    "The first day of the month the number of months before the date's"
+    month = date.year * 12 + date.month - 1 - months
+    return dt.date(month // 12, month % 12 + 1, 1)
+
+
+def photo_type(data):
+    "The name of the image format of the bytes, None when not a photo's"
+    for magic, name in PHOTO_TYPES:
+        if data.startswith(magic):
+            return name
+    if data[:4] == b'RIFF' and data[8:12] == b'WEBP':
+        return 'WebP'
+    return None
 
 
 def counted_before(history, date, id=None):
@@ -129,8 +171,9 @@ class Reading(Workflow, ModelSQL, ModelView):
         help="The staff member who entered the reading.")
     state = fields.Selection(
         STATES, "State", required=True, readonly=True, sort=False)
+    state_string = state.translated('state')
     reject_reason = fields.Text(
-        "Reject Reason",
+        "Reject Reason", size=2000,
         states={
             'invisible': ~Eval('state').in_(['new', 'rejected']),
             'readonly': Eval('state') != 'new',
@@ -152,7 +195,7 @@ class Reading(Workflow, ModelSQL, ModelView):
     photo = fields.Binary(
         "Photo", filename='photo_name', file_id='photo_id')
     photo_id = fields.Char("Photo ID", readonly=True)
-    photo_name = fields.Char("Photo Name")
+    photo_name = fields.Char("Photo Name", size=255)
 
     @classmethod
     def __setup__(cls):
@@ -223,9 +266,24 @@ class Reading(Workflow, ModelSQL, ModelView):
     def default_flagged_verification(cls):
         return False
 
+    @classmethod
+    def copy(cls, readings, default=None):
+        "A copy is a new reading of staff, checked like one"
+        default = default.copy() if default is not None else {}
+        default.setdefault('state', 'new')
+        default.setdefault('kind', 'regular')
+        default.setdefault('source', 'staff')
+        default.setdefault('web_user')
+        default.setdefault('author')
+        default.setdefault('reject_reason')
+        default.setdefault('flagged_jump', False)
+        default.setdefault('flagged_verification', False)
+        return super().copy(readings, default=default)
+
     @fields.depends('meter', '_parent_meter.company')
     def on_change_meter(self):
         if self.meter:
+            check_readable([self.meter])
             self.company = self.meter.company
 
     @fields.depends('date', 'period')
@@ -235,6 +293,9 @@ class Reading(Workflow, ModelSQL, ModelView):
 
     @fields.depends('meter', '_parent_meter.account')
     def on_change_with_account(self, name=None):
+        if name is None:
+            # from the client, which sent the meter's id
+            check_readable([self.meter])
         return self.meter.account if self.meter else None
 
     @classmethod
@@ -316,6 +377,7 @@ class Reading(Workflow, ModelSQL, ModelView):
     def validate_fields(cls, readings, field_names):
         super().validate_fields(readings, field_names)
         cls.check_value(readings, field_names)
+        cls.check_photo(readings, field_names)
 
     @classmethod
     def check_value(cls, readings, field_names=None):
@@ -323,15 +385,22 @@ class Reading(Workflow, ModelSQL, ModelView):
         pool = Pool()
         Date = pool.get('ir.date')
         if field_names and not (field_names & {
-                    'value', 'date', 'meter', 'channel', 'state'}):
+                    'value', 'date', 'period', 'meter', 'channel', 'company',
+                    'state'}):
             return
         today = Date.today()
+        meter_ids = {r.meter.id for r in readings}
+        channels = cls.meter_channels(meter_ids)
+        for reading in readings:
+            meter = reading.meter
+            if reading.company != meter.company:
+                raise reading._value_error('msg_reading_company')
+            if reading.channel.id not in channels[meter.id]:
+                raise reading._value_error('msg_reading_channel_unknown')
         # new readings, and the final ones replacement saves accepted
         readings = [
             r for r in readings if r.state == 'new' or r.kind == 'final']
-        meter_ids = {r.meter.id for r in readings}
-        history = cls.counted_history(meter_ids)
-        channels = cls.meter_channels(meter_ids)
+        history = cls.counted_history({r.meter.id for r in readings})
         for reading in readings:
             meter = reading.meter
             if reading.date > today:
@@ -341,17 +410,30 @@ class Reading(Workflow, ModelSQL, ModelView):
             if meter.state == 'removed' and (
                     not meter.removed_on or reading.date > meter.removed_on):
                 raise reading._value_error('msg_reading_meter_removed')
-            if reading.company != meter.company:
-                raise reading._value_error('msg_reading_company')
-            if reading.channel.id not in channels[meter.id]:
-                raise reading._value_error('msg_reading_channel_unknown')
-            value = reading.value
-            if value != round(value, meter.decimals):
+            earliest = cls.earliest_date(
+                meter, history, channels[meter.id], id=reading.id)
+            if earliest and reading.date < earliest:
                 raise reading._value_error(
-                    'msg_reading_decimals', decimals=meter.decimals)
+                    'msg_reading_date_range',
+                    date=reading.date.strftime('%d.%m.%Y'),
+                    date_from=earliest.strftime('%d.%m.%Y'),
+                    date_to=today.strftime('%d.%m.%Y'))
+            first = reading.date.replace(day=1)
+            following = first_of_months_before(first, -1)
+            if reading.period not in {first, following}:
+                raise reading._value_error(
+                    'msg_reading_period',
+                    date=reading.date.strftime('%d.%m.%Y'),
+                    period=first.strftime('%m.%Y'),
+                    next_period=following.strftime('%m.%Y'))
+            value = reading.value
+            # digits first: round() of a huge value fails
             if value >= Decimal(10) ** meter.digits:
                 raise reading._value_error(
                     'msg_reading_too_many_digits', digits=meter.digits)
+            if value != round(value, meter.decimals):
+                raise reading._value_error(
+                    'msg_reading_decimals', decimals=meter.decimals)
             if reading.kind == 'initial':
                 continue
             previous = counted_before(
@@ -363,6 +445,99 @@ class Reading(Workflow, ModelSQL, ModelView):
                     'msg_reading_below_previous',
                     previous=previous.value,
                     previous_date=previous.date.strftime('%d.%m.%Y'))
+
+    @classmethod
+    def earliest_date(cls, meter, history, channel_ids, subscriber=False,
+            id=None):
+        """The earliest date a reading of the meter may have: not before its
+        installation nor its last counted reading, and for subscribers not
+        before the periods their organization lets them backdate to"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Window = pool.get('lk.meter.window')
+        dates = [meter.installed_on, last_counted_date(
+                history, meter.id, channel_ids, id=id)]
+        if subscriber:
+            window = Window.get_window(meter)
+            periods = window.backdate_periods if window else 1
+            dates.append(first_of_months_before(Date.today(), periods))
+        return max(filter(None, dates), default=None)
+
+    @classmethod
+    def check_photo(cls, readings, field_names=None):
+        "Take only the photos of a camera, within the size configured"
+        if field_names and 'photo' not in field_names:
+            return
+        max_size = config.getint(
+            'lk_metering', 'photo_max_size', default=5 * 1024 * 1024)
+        # a photo is stored in the file store under photo_id
+        for reading in filter(lambda r: r.photo_id, readings):
+            data = bytes(reading.photo or b'')
+            if len(data) > max_size:
+                raise reading._photo_error(
+                    'msg_reading_photo_size',
+                    size=f'{len(data) / 1024 / 1024:.1f}',
+                    max_size=f'{max_size / 1024 / 1024:.1f}')
+            if not photo_type(data):
+                raise reading._photo_error('msg_reading_photo_type')
+
+    def _photo_error(self, message, **values):
+        return ReadingValidationError(gettext(
+                'lk_metering.' + message, meter=self.meter.rec_name,
+                name=self.photo_name or '', **values))
+
+    @classmethod
+    def check_modification(cls, mode, readings, values=None, external=False):
+        """Counted readings are for billing: over RPC, in the portal and in
+        the backend they are neither changed nor deleted, and only a new
+        reading's date, value, period, photo and reject reason change.  The
+        workflow moves the states itself."""
+        pool = Pool()
+        User = pool.get('res.user')
+        super().check_modification(
+            mode, readings, values=values, external=external)
+        if not external:
+            return
+        if mode == 'delete':
+            for reading in readings:
+                if reading.state in COUNTED:
+                    raise reading._modification_error(
+                        'msg_reading_counted_delete')
+        elif mode == 'write':
+            refused = values.keys() - WRITABLE
+            for reading in readings:
+                if reading.state != 'new':
+                    raise reading._modification_error(
+                        'msg_reading_not_new')
+                if refused:
+                    strings = cls.fields_get(list(refused))
+                    raise reading._modification_error(
+                        'msg_reading_readonly',
+                        fields=', '.join(
+                            strings.get(n, {}).get('string', n)
+                            for n in sorted(refused)))
+        elif mode == 'create':
+            web_user = Transaction().context.get('web_user')
+            portal = User.lk_portal()
+            for reading in readings:
+                if portal:
+                    # the subscriber user signed in, in the portal or API
+                    derived = (reading.source in SUBSCRIBER_SOURCES
+                        and reading.web_user
+                        and reading.web_user.id == web_user
+                        and not reading.author)
+                else:
+                    derived = (reading.source in {'staff', 'import'}
+                        and not reading.web_user)
+                if (not derived or reading.state != 'new'
+                        or reading.kind != 'regular'):
+                    raise reading._modification_error(
+                        'msg_reading_create')
+
+    def _modification_error(self, message, **values):
+        return ReadingModificationError(gettext(
+                'lk_metering.' + message, reading=self.rec_name,
+                state=self.state_string, **values))
 
     def _value_error(self, message, **values):
         "The error of the message naming the reading's meter and channel"
@@ -393,20 +568,47 @@ class Reading(Workflow, ModelSQL, ModelView):
 
         values maps channel ids to values.  Refuses what cannot be right,
         supersedes the still-new readings of the same period, flags jumps
-        and overdue verification.  Returns the readings created."""
+        and overdue verification.  Returns the readings created.
+
+        Over RPC and in the portal, source and web_user come from who calls:
+        the portal's subscriber user, or staff (source 'staff').  Subscribers
+        and staff without «Новые показания» keep to the window and date
+        their readings from the periods their organization lets them
+        backdate to; no one before the meter's last counted reading."""
         pool = Pool()
         Date = pool.get('ir.date')
         Window = pool.get('lk.meter.window')
         Meter = pool.get('lk.meter')
-        if isinstance(meter, int):
-            meter = Meter(meter)
+        User = pool.get('res.user')
+        transaction = Transaction()
+        if not isinstance(meter, Meter):
+            meter = Meter(int(meter))
+        if transaction.user and transaction.check_access:
+            # names and channels of a meter the user may not read stay
+            # unsaid in the errors below
+            check_readable([meter])
+            if User.lk_portal():
+                web_user = transaction.context.get('web_user')
+                if source not in SUBSCRIBER_SOURCES:
+                    source = 'portal'
+            else:
+                web_user, source = None, 'staff'
         if date is None:
             date = Date.today()
         values = cls._check_submission(meter, values, date)
 
-        if source == 'staff' and not cls._staff_entry():
-            source = 'portal'
-        if source == 'staff':
+        staff = source in {'staff', 'import'} and cls._staff_entry()
+        history = cls.counted_history([meter.id])
+        earliest = cls.earliest_date(
+            meter, history, [c.id for c in meter.channels],
+            subscriber=not staff)
+        if earliest and date < earliest:
+            raise ReadingValidationError(gettext(
+                    'lk_metering.msg_reading_date_range',
+                    meter=meter.rec_name, date=date.strftime('%d.%m.%Y'),
+                    date_from=earliest.strftime('%d.%m.%Y'),
+                    date_to=Date.today().strftime('%d.%m.%Y')))
+        if staff:
             period = date.replace(day=1)
         else:
             is_open, period, next_from, next_to = Window.status(meter, date)
@@ -430,8 +632,7 @@ class Reading(Workflow, ModelSQL, ModelView):
                 cls.write(superseded, {'state': 'superseded'})
 
         to_create = cls._submission_values(
-            meter, values, date, period, source,
-            cls.counted_history([meter.id]))
+            meter, values, date, period, source, history)
         for reading in to_create:
             reading.update({
                     'web_user': getattr(web_user, 'id', web_user),
@@ -469,7 +670,19 @@ class Reading(Workflow, ModelSQL, ModelView):
             raise error('msg_reading_future', date=date.strftime('%d.%m.%Y'))
         checked = {}
         for channel in meter.channels:
-            value = Decimal(str(values[channel.id]))
+            try:
+                value = Decimal(str(values[channel.id]))
+            except InvalidOperation:
+                value = None
+            if value is None or not value.is_finite() or value < 0:
+                raise error(
+                    'msg_reading_value_invalid', channel=channel.rec_name,
+                    value=str(values[channel.id])[:20])
+            if value >= Decimal(10) ** meter.digits:
+                raise error(
+                    'msg_reading_too_many_digits', channel=channel.rec_name,
+                    value=value if len(str(value)) <= 20 else f'{value:.3E}',
+                    digits=meter.digits)
             if value != round(value, meter.decimals):
                 # before the field's digits refuse it less clearly
                 raise error(
@@ -653,7 +866,7 @@ class RejectStart(ModelView):
     __string__ = "Reject Readings"
 
     reason = fields.Text(
-        "Reason", required=True,
+        "Reason", required=True, size=2000,
         help="The subscriber sees it in the history of the reading.")
 
 
@@ -741,14 +954,27 @@ class Export(Wizard):
     def transition_export(self):
         pool = Pool()
         Reading = pool.get('lk.meter.reading')
+        User = pool.get('res.user')
         period = self.start.period.replace(day=1)
-        readings = Reading.search([
-                ('company', '=', self.start.company.id),
-                ('period', '=', period),
-                ('state', 'in', COUNTED),
-                ], order=[
-                ('meter.account.number', 'ASC'), ('meter.serial', 'ASC'),
-                ('channel.sequence', 'ASC'), ('date', 'ASC'), ('id', 'ASC')])
+        # The wizard runs without access checks, but the organization comes
+        # from the client: the user's organizations and rules decide
+        company = self.start.company
+        if Transaction().user and company.id not in User.get_companies():
+            raise AccessError(gettext(
+                    'lk_metering.msg_export_company', company=company.id))
+        if self.start.format not in dict(FORMATS):
+            raise ReadingValidationError(gettext(
+                    'lk_metering.msg_export_format',
+                    format=str(self.start.format)[:20]))
+        with check_access():
+            readings = Reading.search([
+                    ('company', '=', company.id),
+                    ('period', '=', period),
+                    ('state', 'in', COUNTED),
+                    ])
+        readings.sort(key=lambda r: (
+                r.meter.account.number, r.meter.serial,
+                r.channel.sequence or 0, r.date, r.id))
         already = any(r.state == 'exported' for r in readings)
         rows = Reading.export_rows(readings)
         name = f'readings-{period:%Y-%m}.{self.start.format}'

@@ -1,6 +1,7 @@
 # This file is part of lk.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 from trytond.model import ModelView, fields
+from trytond.modules.lk_base.model import check_readable
 from trytond.pool import Pool
 from trytond.transaction import check_access
 from trytond.wizard import Button, StateAction, StateView, Wizard
@@ -21,7 +22,7 @@ class EnterStart(ModelView):
         "Date", required=True,
         help="The day the meter was read: the readings count for its month.")
     photo = fields.Binary("Photo", filename='photo_name')
-    photo_name = fields.Char("Photo Name")
+    photo_name = fields.Char("Photo Name", size=255)
     lines = fields.One2Many(
         'lk.meter.reading.enter.start.line', None, "Readings",
         help="The value of each channel of the meter.")
@@ -35,6 +36,9 @@ class EnterStart(ModelView):
             l.channel.id: l.value for l in self.lines or [] if l.channel}
         lines = []
         if self.meter:
+            # the meter's id comes from the client: its channels and last
+            # readings are shown only when the user may read it
+            check_readable([self.meter])
             for line in Line.channel_lines(self.meter, self.date):
                 lines.append(Line(value=values.get(line['channel']), **line))
         self.lines = lines

@@ -53,6 +53,11 @@ class Window(ModelSQL, ModelView):
         domain=[('jump_factor', '>', 0)],
         help="A consumption above this multiple of the meter's average "
         "monthly consumption is accepted but flagged for review.")
+    backdate_periods = fields.Integer(
+        "Backdate Periods", required=True,
+        domain=[('backdate_periods', '>=', 0), ('backdate_periods', '<=', 12)],
+        help="How many periods before the current one subscribers may date "
+        "their readings in (1: the current and the previous month).")
     # every submission asks for its window
     _get_window_cache = Cache('lk.meter.window.get_window', context=False)
 
@@ -75,6 +80,10 @@ class Window(ModelSQL, ModelView):
     @classmethod
     def default_jump_factor(cls):
         return Decimal(3)
+
+    @classmethod
+    def default_backdate_periods(cls):
+        return 1
 
     def get_rec_name(self, name):
         service = self.service_string if self.service else "*"

@@ -15,7 +15,14 @@ the subscriber sees; a record they may not see answers 404, never 403.
 Authentication: POST /api/v1/auth/token answers a web.user session key to
 send as `Authorization: Bearer <token>`; the session follows the portal's
 idle timeout and absolute lifetime.
+
+Request bodies are JSON (application/json) read by `json_body()`: a body
+larger than JSON_MAX_SIZE bytes answers 413, one that is not JSON or nests
+deeper than JSON_MAX_DEPTH 400; its numbers are read as decimals, so none
+overflows a float. A value out of its range answers 422 with the problem's
+`field` naming it.
 """
+import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
@@ -23,7 +30,8 @@ from decimal import Decimal
 from functools import wraps
 from http import HTTPStatus
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import (
+    HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge)
 from werkzeug.routing import Map, Rule
 
 from trytond.exceptions import RateLimitException, UserError
@@ -34,10 +42,17 @@ from trytond.protocols.wrappers import Response, with_pool, with_transaction
 from trytond.transaction import Transaction
 
 from . import portal
+from .exceptions import SignInError
 
 API = '/api/v1'
 VERSION = '1.0.0'
 RIGHTS = ['view', 'readings', 'payment', 'appeals']
+JSON_MAX_SIZE = 64 * 1024
+JSON_MAX_DEPTH = 16
+# The dates the API takes: anything else is a typing error
+DATE_MIN, DATE_MAX = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+DATE = re.compile(r'[0-9]{4}-[0-9]{2}-[0-9]{2}')
+EMAIL_MAX, PASSWORD_MAX = 254, 1024
 
 
 def _default(value):
@@ -55,17 +70,93 @@ def json_response(data, status=200):
 
 
 def problem(status, detail, title=None, **extensions):
-    "An RFC 9457 problem document"
+    """An RFC 9457 problem document; `field` names the field of the request
+    that is wrong"""
     document = {
         'type': 'about:blank',
         'title': title or HTTPStatus(status).phrase,
         'status': status,
-        'detail': detail,
+        'detail': str(detail),
         **extensions,
         }
     response = json_response(document, status=status)
     response.content_type = 'application/problem+json'
+    response.headers['Cache-Control'] = 'no-store'
     return response
+
+
+def abort_problem(status, detail, **extensions):
+    "Answer the problem from wherever the handler is"
+    raise HTTPException(response=problem(status, detail, **extensions))
+
+
+# Reading a request
+
+def _json_int(text):
+    "An integer of JSON; a huge one stays a Decimal: it is no id nor count"
+    return int(text) if len(text) <= 18 else Decimal(text)
+
+
+def _json_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth(document):
+    "How deep the containers of the document nest (without recursion)"
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, depth)
+            values = node.values() if isinstance(node, dict) else node
+            stack.extend((v, depth + 1) for v in values)
+    return deepest
+
+
+def json_body(request):
+    """The JSON document of the request's body, its numbers as int or
+    Decimal; a 413 problem past JSON_MAX_SIZE, a 400 one when it is not JSON
+    (UTF-8, sent as application/json: no cross-site form can post it) or
+    nests deeper than JSON_MAX_DEPTH"""
+    if not request.is_json:
+        abort_problem(400, gettext(
+                'lk_portal.msg_api_body_not_json', depth=JSON_MAX_DEPTH))
+    data = None
+    if (request.content_length or 0) <= JSON_MAX_SIZE:
+        try:
+            data = request.get_data(cache=True)
+        except RequestEntityTooLarge:
+            pass
+    if data is None or len(data) > JSON_MAX_SIZE:
+        abort_problem(413, gettext(
+                'lk_portal.msg_api_body_too_large', size=JSON_MAX_SIZE))
+    try:
+        document = json.loads(
+            data.decode('utf-8'), parse_float=Decimal, parse_int=_json_int,
+            parse_constant=_json_constant)
+    except (ValueError, RecursionError):
+        document = None
+    else:
+        if _depth(document) <= JSON_MAX_DEPTH:
+            return document
+    abort_problem(400, gettext(
+            'lk_portal.msg_api_body_not_json', depth=JSON_MAX_DEPTH))
+
+
+def parse_date(value, field):
+    "The ISO 8601 date of the field, from DATE_MIN to DATE_MAX, or a 422"
+    try:
+        if not isinstance(value, str) or not DATE.fullmatch(value):
+            raise ValueError(value)
+        date = dt.date.fromisoformat(value)
+        if not (DATE_MIN <= date <= DATE_MAX):
+            raise ValueError(value)
+    except ValueError:
+        abort_problem(422, gettext(
+                'lk_portal.msg_api_field_date', field=field,
+                start=DATE_MIN.isoformat(), end=DATE_MAX.isoformat()),
+            field=field)
+    return date
 
 
 # JSON schemas of the documents (OpenAPI 3.1 uses JSON Schema 2020-12)
@@ -85,14 +176,22 @@ SCHEMAS = {
             'title': {'type': 'string'},
             'status': {'type': 'integer'},
             'detail': {'type': 'string'},
+            'field': {
+                'type': 'string',
+                'description': "The field of the request that is wrong, "
+                "e.g. readings[0].value.",
+                },
             },
         },
     'Credentials': {
         'type': 'object',
         'required': ['email', 'password'],
         'properties': {
-            'email': {'type': 'string', 'format': 'email'},
-            'password': {'type': 'string'},
+            'email': {
+                'type': 'string', 'format': 'email', 'minLength': 1,
+                'maxLength': EMAIL_MAX},
+            'password': {
+                'type': 'string', 'minLength': 1, 'maxLength': PASSWORD_MAX},
             },
         },
     'Token': {
@@ -212,7 +311,7 @@ class Operation:
 
 operations = []
 # The same rules without the catch-all, to tell 404 from 405
-_api_map = Map(strict_slashes=False)
+_api_map = Map(strict_slashes=False, converters=portal.url_map.converters)
 
 
 def api_route(path, methods=('GET',), summary='', description='',
@@ -224,7 +323,8 @@ def api_route(path, methods=('GET',), summary='', description='',
     `with_transaction()`, the request's language and, unless auth is False,
     `portal.subscriber` (it then gets the web user as `web_user`).
     responses lists the error statuses it may answer besides those implied
-    (401 with auth, 404 with path parameters, 400 with a request body)."""
+    (401 with auth, 404 with path parameters, 400, 413 and 422 with a
+    request body)."""
     def decorator(func):
         handler = _user_errors(func)
         if auth:
@@ -240,7 +340,7 @@ def api_route(path, methods=('GET',), summary='', description='',
         if '<' in path:
             errors.add(404)
         if request_schema is not None:
-            errors.add(400)
+            errors.update({400, 413, 422})
         for method in methods:
             operations.append(Operation(
                     path=API + path, method=method.lower(),
@@ -287,7 +387,7 @@ def _user_errors(func):
 _CONVERTER = re.compile(
     r'<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>')
 _CONVERTER_SCHEMAS = {
-    'int': {'type': 'integer', 'minimum': 0},
+    'int': {'type': 'integer', 'minimum': 0, 'maximum': portal.ID_MAX},
     'float': {'type': 'number'},
     'uuid': {'type': 'string', 'format': 'uuid'},
     }
@@ -443,25 +543,37 @@ def _own_accounts(pool, web_user, domain=None):
 @api_route('/auth/token', methods=['POST'], auth=False, status=201,
     summary="Sign in: a bearer token for the e-mail and password",
     request_schema=ref('Credentials'), response_schema=ref('Token'),
-    responses=[401, 429])
+    responses=[401, 403, 429])
 def sign_in(request, pool):
-    """Failed attempts are counted per e-mail: past the limit every attempt
-    answers 429 until the delay passes. The 401 answer is the same whether
-    the e-mail is known or not, and for a blocked user."""
+    """The portal's sign-in (web.user lk_sign_in): failed attempts are
+    counted per e-mail and client network, past the limit the answer is 429
+    at once with Retry-After. The 401 answer is the same whether the e-mail
+    is known or not, and for a blocked user; 403 for the right password of
+    an address not confirmed yet."""
     WebUser = pool.get('web.user')
-    data = request.get_json(silent=True)
+    data = json_body(request) if request.is_json else request.form
     if not isinstance(data, dict):
-        data = request.form
+        data = {}
     email, password = data.get('email'), data.get('password')
     if not (isinstance(email, str) and isinstance(password, str)
             and email and password):
         return problem(400, gettext('lk_portal.msg_api_credentials_missing'))
+    for name, value, size in [
+            ('email', email, EMAIL_MAX), ('password', password, PASSWORD_MAX)]:
+        if len(value) > size:
+            return problem(422, gettext(
+                    'lk_portal.msg_api_field_too_long', field=name,
+                    size=size), field=name)
     try:
-        user = WebUser.authenticate(email.strip(), password)
+        user = WebUser.lk_sign_in(email, password)
     except RateLimitException:
-        return problem(429, gettext('lk_portal.msg_too_many_attempts'))
-    # A blocked user gets the answer of a wrong password
-    if not user or getattr(user, 'blocked', False):
+        response = problem(429, gettext('lk_portal.msg_too_many_attempts'))
+        response.headers['Retry-After'] = str(
+            max(1, WebUser.lk_sign_in_wait(email)))
+        return response
+    except SignInError as exception:
+        return problem(403, exception.message)
+    if not user:
         return problem(401, gettext('lk_portal.msg_sign_in_failed'))
     return json_response({
             'token': user.new_session(),

@@ -5,9 +5,10 @@
 Values are strings with the register's decimals; the rules are the
 portal's: another subscriber's meter does not exist (404), a delegate
 without the readings right is refused (403), a reading the organization's
-rules refuse is a 422 problem with the translated message.
+rules refuse is a 422 problem with the translated message, and so is a value
+or a date out of range, naming its field.
 """
-import datetime as dt
+from decimal import Decimal
 
 from werkzeug.exceptions import NotFound
 
@@ -17,10 +18,11 @@ from trytond.model.exceptions import AccessError
 from trytond.transaction import Transaction
 
 from .api import (
-    SCHEMAS, _not_found, _nullable, _own_accounts, api_route, array_of,
-    json_response, problem, ref)
+    DATE_MAX, DATE_MIN, SCHEMAS, _not_found, _nullable, _own_accounts,
+    api_route, array_of, json_body, json_response, parse_date, problem, ref)
 from .metering import (
-    MODULE, format_value, meter_access, parse_value, window_status)
+    MODULE, VALUE_DIGITS, format_value, meter_access, parse_value,
+    window_status)
 from .routes import activated
 
 SERVICES = ['electricity', 'cold_water', 'hot_water', 'gas', 'heat']
@@ -126,7 +128,9 @@ SCHEMAS.update({
                         'value': {
                             'type': ['string', 'number'],
                             'description': "Preferably a string: "
-                            "\"12345.678\".",
+                            "\"12345.678\"; from 0, at most "
+                            f"{VALUE_DIGITS} digits before the point "
+                            "(and the meter's own).",
                             },
                         },
                     },
@@ -134,7 +138,8 @@ SCHEMAS.update({
                 },
             'date': {
                 'type': 'string', 'format': 'date',
-                'description': "The date of the reading (default today).",
+                'description': "The date of the reading (default today), "
+                f"from {DATE_MIN.isoformat()} to {DATE_MAX.isoformat()}.",
                 },
             },
         },
@@ -261,35 +266,33 @@ def submit_readings(request, pool, web_user, meter_id):
     Reading = pool.get('lk.meter.reading')
     _require_module(pool)
     meter, access = _meter_access(pool, web_user, meter_id)
-    data = request.get_json(silent=True)
+    data = json_body(request)
     bad_request = problem(400, gettext('lk_portal.msg_api_readings_body'))
     if not isinstance(data, dict) or not isinstance(
             data.get('readings'), list) or not data['readings']:
         return bad_request
     values = {}
     channels = {c.id for c in meter.channels}
-    for item in data['readings']:
+    for index, item in enumerate(data['readings']):
         if not isinstance(item, dict):
             return bad_request
         channel, value = item.get('channel_id'), item.get('value')
-        if (not isinstance(channel, int) or isinstance(channel, bool)
-                or channel not in channels
-                or not isinstance(value, (str, int, float))
-                or isinstance(value, bool)):
+        if (type(channel) is not int or channel not in channels
+                or type(value) not in {str, int, Decimal}):
             return bad_request
+        field = f'readings[{index}].value'
         try:
             value = parse_value(str(value))
         except ValueError:
-            return bad_request
+            value = None
         if value is None:
-            return bad_request
+            return problem(422, gettext(
+                    'lk_portal.msg_api_field_value', field=field,
+                    digits=VALUE_DIGITS), field=field)
         values[channel] = value
     date = None
     if data.get('date') is not None:
-        try:
-            date = dt.date.fromisoformat(data['date'])
-        except (TypeError, ValueError):
-            return bad_request
+        date = parse_date(data['date'], 'date')
     if not access.has_right('readings'):
         return problem(403, gettext('lk_portal.msg_readings_right'))
     try:

@@ -33,6 +33,8 @@ from .routes import HOME_PANELS, _, activated, valid_access
 MODULE = 'lk_metering'
 PERIOD = re.compile(r'^(\d{4})-(\d{2})$')
 CHART_MONTHS = 12
+# The most digits before the point of any meter's register (lk.meter)
+VALUE_DIGITS = 12
 
 # The states of a reading as the subscriber reads them (portal catalog)
 STATES = {
@@ -97,16 +99,23 @@ def format_value(value, decimals=None):
 
 
 def parse_value(text):
-    "A value typed by the subscriber (comma or point), or None"
+    """A value typed by the subscriber (comma or point), or None
+
+    ValueError unless it is a number from 0 with at most VALUE_DIGITS
+    digits before the point: the meter's own register is checked by
+    lk_metering, which needs a number within that to compare."""
     text = (text or '').strip().replace('\u00a0', '').replace(' ', '')
     text = text.replace(',', '.')
     if not text:
         return None
+    if len(text) > 2 * VALUE_DIGITS or not text.isascii():
+        raise ValueError(text)
     try:
         value = Decimal(text)
     except InvalidOperation:
         raise ValueError(text)
-    if not value.is_finite():
+    if (not value.is_finite() or value < 0
+            or value.adjusted() >= VALUE_DIGITS):
         raise ValueError(text)
     return value
 
@@ -283,8 +292,10 @@ def meter_readings(request, pool, web_user, meter_id):
         except ValueError:
             return meter_page(
                 request, pool, meter, access, status=400, values=typed,
-                error=_(request, "Enter the values as numbers, "
-                    "e.g. 12345,6."))
+                error=_(request, "«%(channel)s»: enter a number from 0 "
+                    "with at most %(digits)s digits before the comma, "
+                    "e.g. 12345,6.") % {
+                    'channel': channel.rec_name, 'digits': VALUE_DIGITS})
         if value is not None:
             values[channel.id] = value
     photo = request.files.get('photo')

@@ -15,22 +15,27 @@ the record rules of lk_base decide what it can see.
 """
 import datetime as dt
 import hmac
+import logging
 import os
 import secrets
 from functools import wraps
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import polib
 from genshi.filters import Translator
 from genshi.template import TemplateLoader
-from werkzeug.exceptions import Forbidden, HTTPException, NotFound
+from werkzeug.exceptions import (
+    Forbidden, HTTPException, InternalServerError, NotFound)
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.middleware.shared_data import SharedDataMiddleware
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import IntegerConverter, Map, Rule
 from werkzeug.utils import redirect
 
 from trytond import config
+from trytond.exceptions import UserError, UserWarning
 from trytond.i18n import gettext
+from trytond.model.exceptions import AccessError
 from trytond.modules.lk_base.portal import as_subscriber
 from trytond.protocols.wrappers import Request, Response
 from trytond.transaction import Transaction
@@ -41,8 +46,28 @@ SESSION_COOKIE = 'lk_session'
 CSRF_COOKIE = 'lk_csrf'
 LANGUAGE_COOKIE = 'lk_lang'
 CSRF_FIELD = 'csrf_token'
+# Record ids are the database's INTEGER (PostgreSQL's 4 bytes)
+ID_MAX = 2 ** 31 - 1
+logger = logging.getLogger(__name__)
 
-url_map = Map(strict_slashes=False)
+
+class IdNotFound(NotFound):
+    "A path's id beyond ID_MAX: no record has it"
+
+
+class IdConverter(IntegerConverter):
+    """The `int` of the portal's rules, always a record id: an id that no
+    record can have is a 404 of the portal, not an SQL error nor another
+    application's path"""
+    regex = r'[0-9]+'
+
+    def to_python(self, value):
+        if len(value) > len(str(ID_MAX)) or int(value) > ID_MAX:
+            raise IdNotFound()
+        return int(value)
+
+
+url_map = Map(strict_slashes=False, converters={'int': IdConverter})
 _endpoints = {}
 
 
@@ -80,6 +105,8 @@ def owns(path):
     adapter = url_map.bind('localhost')
     try:
         adapter.match(path, method='GET')
+    except IdNotFound:
+        return True
     except NotFound:
         return False
     except HTTPException:
@@ -98,6 +125,11 @@ def _application(environ, start_response):
             request, database_name(), **arguments)
     except HTTPException as exception:
         response = error_response(request, exception)
+    except Exception as exception:
+        # The last resort: a bad input must have answered 4xx before
+        failure = InternalServerError()
+        failure.__cause__ = exception
+        response = error_response(request, failure)
     return response(environ, start_response)
 
 
@@ -107,28 +139,97 @@ STATIC = {
     '/sw.js': str(HERE / 'static' / 'sw.js'),
     '/manifest.webmanifest': str(HERE / 'static' / 'manifest.webmanifest'),
     }
-application = SharedDataMiddleware(_application, STATIC, cache_timeout=3600)
+_served = SharedDataMiddleware(_application, STATIC, cache_timeout=3600)
+
+
+def application(environ, start_response):
+    """The portal behind [web] num_proxies trusted proxies, as trytond is:
+    their X-Forwarded-For and X-Forwarded-Proto give the client's address
+    (what sign-in throttling counts by) and scheme (the Secure flag of the
+    cookies); without proxies a client's own such headers count for
+    nothing"""
+    app = _served
+    if num_proxies := config.getint('web', 'num_proxies', default=0):
+        app = ProxyFix(
+            app, x_for=num_proxies, x_proto=num_proxies,
+            x_host=num_proxies, x_port=num_proxies, x_prefix=num_proxies)
+    return app(environ, start_response)
 
 
 def is_api(request):
     return request.path.startswith('/api/')
 
 
+# What an error answers when the handler gave no message of its own
+# (portal catalog); the API's 404 is a resource, not a page
+ERRORS = {
+    400: "The request is not valid.",
+    401: "Sign in to continue.",
+    403: "You may not do this.",
+    404: "There is no such page.",
+    405: "This address does not answer this method.",
+    413: "What you sent is too large.",
+    429: "Too many attempts: wait a few minutes and try again.",
+    500: "Something went wrong on our side: try again later.",
+    }
+API_ERRORS = {
+    **ERRORS,
+    404: "Not found.",
+    405: "This method is not allowed here.",
+    }
+
+
 def error_response(request, exception):
-    "An HTTP error as a problem document for the API, a page otherwise"
+    """An HTTP error as a problem document for the API, a page otherwise
+
+    A server error is logged and answered without its cause; an error that
+    carries a Tryton error (trytond's with_pool) answers its message, but an
+    access error is a 403 that names no model."""
     if getattr(exception, 'response', None) is not None:
         return exception.response
-    if is_api(request):
-        from .api import problem
-        return problem(exception.code, exception.description)
-    return render_error(request, exception.code, exception.description)
+    status = exception.code or 500
+    if status >= 500:
+        logger.error(
+            "%s failed", request.path, exc_info=(
+                type(exception), exception, exception.__traceback__))
+    message = exception.description
+    if isinstance(message, AccessError):
+        # refused, without the names of the models and fields
+        status, message = 403, None
+    elif isinstance(message, (UserError, UserWarning)):
+        message = message.message
+    if (status >= 500 or not isinstance(message, str)
+            or message == type(exception).description):
+        errors = API_ERRORS if is_api(request) else ERRORS
+        message = errors.get(status, errors[400 if status < 500 else 500])
+        try:
+            message = catalog(language(request)).gettext(message)
+        except Exception:
+            pass
+    try:
+        if is_api(request):
+            from .api import problem
+            response = problem(status, message)
+        else:
+            response = render_error(request, status, message)
+    except Exception:
+        logger.exception("the error page of %s failed", request.path)
+        response = Response(
+            message, status=status, mimetype='text/plain',
+            headers={'Cache-Control': 'no-store'})
+    if getattr(exception, 'valid_methods', None):
+        response.headers['Allow'] = ', '.join(exception.valid_methods)
+    return response
 
 
 def render_error(request, status, message):
+    "The error page; it shows no user: it may come after the transaction"
     try:
         return render(
-            request, 'error.html', status=status, message=message)
+            request, 'error.html', status=status, code=status,
+            message=message, web_user=None)
     except Exception:
+        logger.exception("the error page of %s failed", request.path)
         return Response(message or '', status=status, mimetype='text/plain')
 
 
@@ -187,10 +288,21 @@ def loader(code):
     return _loaders[code]
 
 
-# CSRF: a random token in a cookie that every form repeats
+# CSRF: every form repeats a token that only the browser's own cookies give.
+# Signed in, it is an HMAC of the session key, so it changes with the
+# session; signed out, a random one in a cookie, replaced at sign-in and
+# sign-out (rotate_csrf).
+
+def _bound_csrf_token(request):
+    "The token the cookies of the request prove, or None"
+    if key := request.cookies.get(SESSION_COOKIE):
+        return hmac.new(
+            key.encode('utf-8'), b'lk_portal csrf', 'sha256').hexdigest()
+    return request.cookies.get(CSRF_COOKIE)
+
 
 def csrf_token(request):
-    token = request.cookies.get(CSRF_COOKIE)
+    token = _bound_csrf_token(request)
     if not token:
         token = getattr(request, '_lk_csrf', None) or secrets.token_urlsafe()
         request._lk_csrf = token
@@ -198,11 +310,17 @@ def csrf_token(request):
 
 
 def check_csrf(request):
-    expected = request.cookies.get(CSRF_COOKIE)
+    expected = _bound_csrf_token(request)
     given = request.form.get(CSRF_FIELD) or request.headers.get(
         'X-CSRF-Token')
-    if not (expected and given and hmac.compare_digest(expected, given)):
+    if not (expected and given and hmac.compare_digest(
+                expected.encode('utf-8'), given.encode('utf-8'))):
         raise Forbidden(gettext('lk_portal.msg_csrf'))
+
+
+def rotate_csrf(request, response):
+    "A new signed-out token: the one of the pages before counts no more"
+    set_cookie(request, response, CSRF_COOKIE, secrets.token_urlsafe())
 
 
 def set_cookie(request, response, name, value, max_age=None):
@@ -225,8 +343,12 @@ def render(request, template, status=200, **values):
     response = Response(
         stream.render('html', doctype='html5', encoding='utf-8'),
         status=status, content_type='text/html; charset=utf-8')
-    if not request.cookies.get(CSRF_COOKIE):
+    if not (request.cookies.get(CSRF_COOKIE)
+            or request.cookies.get(SESSION_COOKIE)):
         set_cookie(request, response, CSRF_COOKIE, csrf_token(request))
+    # Every page holds a token of the session, most a subscriber's data: no
+    # cache keeps them, so Back after the sign-out asks the server again
+    response.headers['Cache-Control'] = 'no-store'
     response.headers['X-Content-Type-Options'] = 'nosniff'
     response.headers['Referrer-Policy'] = 'same-origin'
     response.headers['X-Frame-Options'] = 'DENY'
@@ -249,8 +371,13 @@ def format_date(date):
 
 
 def safe_next(target, default='/'):
-    "Only a local path may be a redirection target"
-    if not target:
+    """Only a local path may be a redirection target: no scheme nor host,
+    no backslash (browsers read /\\ as //) nor control character (a header
+    injection)"""
+    if not target or not isinstance(target, str):
+        return default
+    if any(ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 or c == '\\'
+            for c in target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith('/') \
@@ -262,9 +389,14 @@ def safe_next(target, default='/'):
 # Sessions: web.user.session keys, in a cookie or as a bearer token
 
 def session_key(request):
-    authorization = request.headers.get('Authorization', '')
-    if authorization.lower().startswith('bearer '):
-        return authorization[7:].strip()
+    """The session key of the request: a bearer token for the API, the
+    cookie for the pages (so that a browser's cookie never authenticates
+    an API call, nor a token taken elsewhere a page)"""
+    if is_api(request):
+        authorization = request.headers.get('Authorization', '')
+        if authorization.lower().startswith('bearer '):
+            return authorization[7:].strip()
+        return None
     return request.cookies.get(SESSION_COOKIE)
 
 
@@ -272,7 +404,9 @@ def session_user(request, pool):
     """The web user of the request's session, or None
 
     Ends the session past its idle timeout or absolute lifetime, or when
-    the user is blocked or deactivated."""
+    the user is blocked, deactivated or their address is not confirmed:
+    the rules of the sign-in (web.user lk_sign_in) hold for every request
+    however its session was made."""
     Session = pool.get('web.user.session')
     key = session_key(request)
     if not key:
@@ -286,7 +420,7 @@ def session_user(request, pool):
     if (now - session.create_date > session_lifetime()
             or now - (session.write_date or session.create_date)
             > session_idle()
-            or not user.active or getattr(user, 'blocked', False)):
+            or not user.active or user.blocked or not user.email_valid):
         with Transaction().new_transaction(readonly=False):
             Session.delete([Session(session.id)])
         return None
@@ -308,11 +442,16 @@ def subscriber(func):
             if is_api(request):
                 from .api import problem
                 return problem(401, gettext('lk_portal.msg_sign_in_required'))
-            return redirect('/login?next=' + request.full_path.rstrip('?'))
+            return redirect('/login?next=' + quote(
+                    request.full_path.rstrip('?'), safe='/'))
         request.lk_web_user = web_user
         with Transaction().set_context(language=language(request)), \
                 as_subscriber(web_user):
-            return func(request, pool, *args, web_user=web_user, **kwargs)
+            response = func(
+                request, pool, *args, web_user=web_user, **kwargs)
+        # A subscriber's data: no cache keeps it
+        response.headers.setdefault('Cache-Control', 'no-store')
+        return response
     return wrapper
 
 

@@ -8,27 +8,31 @@ those rules (public organization profiles, the user's own pending requests,
 an invitation found by its token) say so with `without_check_access`.
 """
 import datetime as dt
+import logging
 from collections import OrderedDict
 from email.message import EmailMessage
-from functools import wraps
+from functools import partial, wraps
 from types import SimpleNamespace
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import NotFound, ServiceUnavailable
 from werkzeug.utils import redirect
 
 from trytond import config
 from trytond.exceptions import RateLimitException, UserError
+from trytond.modules.lk_base.model import EMAIL_SIZE, valid_email
 from trytond.pool import Pool
 from trytond.protocols.wrappers import Response, with_pool, with_transaction
-from trytond.sendmail import send_message_transactional
+from trytond.sendmail import send_message
 from trytond.tools.email_ import set_from_header
 from trytond.transaction import Transaction, without_check_access
 
+from .exceptions import SignInError
 from .portal import (
     HERE, LANGUAGE_COOKIE, LANGUAGES, SESSION_COOKIE, catalog, check_csrf,
-    get_or_404, language, not_found, render, route, safe_next,
-    session_lifetime, session_user, set_cookie, subscriber)
+    get_or_404, language, not_found, render, render_error, rotate_csrf,
+    route, safe_next, session_lifetime, session_user, set_cookie,
+    subscriber)
 
 # The home page's tiles of the feature modules: each module appends
 #   {'module': 'lk_metering', 'title': "Meter readings",
@@ -58,7 +62,13 @@ PUBLIC_FIELDS = [
     'emergency_phone', 'email', 'office_hours', 'website',
     'registration_policy']
 
+# Longer fields are refused before anything else looks at them
+PASSWORD_SIZE = 1024
+# lk.account's number
+NUMBER_SIZE = 50
+
 _common_passwords = None
+logger = logging.getLogger(__name__)
 
 
 def _(request, message):
@@ -76,21 +86,45 @@ def localized(func):
 
 
 def site_url(request, path):
-    """The absolute URL of path for the links of e-mails: [lk_portal] url
-    when configured (behind a proxy, never trust the Host header), else the
-    request's own"""
-    base = config.get('lk_portal', 'url', default=None) or request.host_url
+    """The absolute URL of path for the links of e-mails, from [lk_portal]
+    url only: the Host header is the client's to choose, and a link to its
+    host would hand it the token. Without the option the portal sends no
+    links: 503, checked before anything depends on the e-mail."""
+    base = config.get('lk_portal', 'url', default=None)
+    if not base or urlsplit(base).scheme not in {'http', 'https'}:
+        logger.error(
+            "[lk_portal] url is not set (or not an http(s) URL): the "
+            "portal refuses to send e-mails with links to %s", path)
+        raise ServiceUnavailable(response=render_error(
+                request, 503, _(request, "The portal cannot send e-mails "
+                    "now. Try again later or contact your organization.")))
     return base.rstrip('/') + path
 
 
-def send_mail(request, to, subject, body):
+def send_mail(response, to, subject, body):
+    """Send the e-mail once the response is sent: the time of an answer
+    must not tell whether it sent one, nor wait for the mail server
+
+    The transaction is committed by then (a failed one returns no
+    response); a failure to send is logged by trytond."""
     message = EmailMessage()
     from_ = config.get('email', 'from')
     set_from_header(message, from_, from_)
     message['To'] = to
     message['Subject'] = subject
     message.set_content(body)
-    send_message_transactional(message)
+    response.call_on_close(partial(send_message, message))
+    return response
+
+
+def email_error(request, email):
+    "Why the e-mail address is refused, or None"
+    if len(email) > EMAIL_SIZE:
+        return _(request, "The e-mail address is too long: at most "
+            "%(size)s characters.") % {'size': EMAIL_SIZE}
+    if not valid_email(email):
+        return _(request, "Enter a valid e-mail address, like "
+            "name@example.com.")
 
 
 def common_passwords():
@@ -105,26 +139,49 @@ def common_passwords():
     return _common_passwords
 
 
-def password_error(request, pool, password, users):
+def password_error(request, pool, password, email):
     """Why the password is refused, or None
 
-    res.user's policy ([password] length and forbidden file) is checked
-    here explicitly: web.user skips it for user 0, the routes' user."""
+    res.user's policy ([password] length and forbidden file, not the
+    e-mail) in the portal's words, checked here explicitly: web.user skips
+    it for user 0, the routes' user."""
     User = pool.get('res.user')
-    try:
-        User.validate_password(password, users)
-    except UserError as exception:
-        return exception.message
+    length = config.getint('password', 'length', default=0)
+    if len(password.encode('utf-8')) < length:
+        return _(request, "The password must have at least %(length)s "
+            "characters.") % {'length': length}
+    if len(password) > PASSWORD_SIZE:
+        return _(request, "The password is too long: at most %(size)s "
+            "characters.") % {'size': PASSWORD_SIZE}
+    if email and password.strip().lower() == email.lower():
+        return _(request, "The password cannot be your e-mail address.")
     if password.strip().lower() in common_passwords():
         return _(request,
             "This password is too common: choose another one.")
+    try:
+        User.validate_password(password, [])
+    except UserError as exception:
+        return exception.message
 
 
 def start_session(request, response, web_user):
+    """Sign web_user in: a new session (the previous one of the browser
+    ends) and a new CSRF token"""
+    Session = Pool().get('web.user.session')
+    if previous := request.cookies.get(SESSION_COOKIE):
+        Session.remove(previous)
     key = web_user.new_session()
     set_cookie(
         request, response, SESSION_COOKIE, key,
         max_age=int(session_lifetime().total_seconds()))
+    rotate_csrf(request, response)
+    return response
+
+
+def too_many_attempts(request, response, wait):
+    "The 429 response, at once: when to try again is in Retry-After"
+    response.status_code = 429
+    response.headers['Retry-After'] = str(max(1, wait))
     return response
 
 
@@ -188,22 +245,22 @@ def login(request, pool):
     check_csrf(request)
     email = (request.form.get('email') or '').strip()
     password = request.form.get('password') or ''
-    generic = _(request, "Wrong e-mail or password.")
     try:
-        user = WebUser.authenticate(email, password) if email else None
+        user = WebUser.lk_sign_in(email, password)
     except RateLimitException:
-        return render(
-            request, 'login.html', status=429, next=next_, email=email,
-            error=_(request, "Too many attempts: wait a few minutes "
-                "and try again."))
-    if not user or not user.active or getattr(user, 'blocked', False):
-        return render(
-            request, 'login.html', next=next_, email=email, error=generic)
-    if not user.email_valid:
+        return too_many_attempts(request, render(
+                request, 'login.html', next=next_, email=email,
+                error=_(request, "Too many attempts: wait a few minutes "
+                    "and try again.")),
+            WebUser.lk_sign_in_wait(email))
+    except SignInError as exception:
         return render(
             request, 'login.html', next=next_, email=email,
-            error=_(request, "Confirm your e-mail address first: follow "
-                "the link in the message we sent you."))
+            error=exception.message)
+    if not user:
+        return render(
+            request, 'login.html', next=next_, email=email,
+            error=_(request, "Wrong e-mail or password."))
     return start_session(request, redirect(next_, code=303), user)
 
 
@@ -218,6 +275,7 @@ def logout(request, pool):
         Session.remove(key)
     response = redirect('/login', code=303)
     response.delete_cookie(SESSION_COOKIE, path='/')
+    rotate_csrf(request, response)
     return response
 
 
@@ -228,55 +286,73 @@ def logout(request, pool):
 def register(request, pool):
     WebUser = pool.get('web.user')
     next_ = safe_next(request.values.get('next'), default='')
-    values = {'email': request.values.get('email', ''), 'next': next_}
+    email = (request.values.get('email') or '').strip().lower()
+    values = {'email': email[:EMAIL_SIZE], 'next': next_}
     if request.method == 'GET':
         return render(request, 'register.html', errors=[], **values)
     check_csrf(request)
-    email = (request.form.get('email') or '').strip().lower()
     password = request.form.get('password') or ''
-    values['email'] = email
     errors = []
-    if not email or '@' not in email:
-        errors.append(_(request, "Enter your e-mail address."))
+    if error := email_error(request, email):
+        errors.append(error)
     if password != request.form.get('password2'):
         errors.append(_(request, "The passwords do not match."))
-    elif error := password_error(
-            request, pool, password, [SimpleNamespace(email=email)]):
+    elif error := password_error(request, pool, password, email):
         errors.append(error)
     if not request.form.get('consent'):
         errors.append(_(request, "Registration needs your consent to the "
                 "processing of personal data."))
-    if not errors and not WebUser.search([('email', '=', email)]):
+    if errors:
+        return render(
+            request, 'register.html', status=400, errors=errors, **values)
+    login_url = site_url(request, '/login')
+    # Hashed for a known e-mail too: the answer takes the same time
+    password_hash = WebUser.hash_password(password)
+    users = WebUser.search([('email', '=', email)], limit=1)
+    if not users:
         try:
             user, = WebUser.create([{
                         'email': email,
-                        'password_hash': WebUser.hash_password(password),
+                        'password_hash': password_hash,
                         'lk_consent_date': dt.datetime.now(),
                         }])
         except UserError as exception:
             Transaction().rollback()
-            errors.append(exception.message)
-        else:
-            user.set_email_token()
-            user.save()
-            send_validation(request, user)
-    if errors:
-        return render(
-            request, 'register.html', status=400, errors=errors, **values)
+            return render(
+                request, 'register.html', status=400,
+                errors=[exception.message], **values)
+    else:
+        user, = users
     # The same answer for a known e-mail: registration tells no one who
-    # holds an account
-    return render(
+    # holds a user; the mailbox's owner learns what happened
+    response = render(
         request, 'message.html', title=_(request, "Check your mailbox"),
         message=_(request, "We sent a message to the address you gave. "
             "Follow its link to confirm the address, then sign in."),
         link='/login' + (f'?next={next_}' if next_ else ''),
         link_text=_(request, "Sign in"))
+    if user.blocked:
+        return response
+    if not user.email_valid:
+        # a password chosen before stays: only the link proves the address
+        user.set_email_token()
+        user.save()
+        return send_validation(request, response, user)
+    return send_mail(response, user.email,
+        _(request, "You already have a user"),
+        _(request, "Hello,\n\nsomeone, maybe you, tried to register in the "
+            "Personal Account with this e-mail address. It already has a "
+            "user: sign in here:") + f"\n\n{login_url}\n\n"
+        + _(request, "If you forgot your password, choose a new one here:")
+        + f"\n\n{site_url(request, '/reset-request')}\n\n"
+        + _(request, "If it was not you, ignore this message: nothing "
+            "changed."))
 
 
-def send_validation(request, user):
+def send_validation(request, response, user):
     url = site_url(request, '/validate?' + urlencode(
             {'token': user.email_token}))
-    send_mail(request, user.email,
+    return send_mail(response, user.email,
         _(request, "Confirm your e-mail address"),
         _(request, "Hello,\n\nto confirm your e-mail address for the "
             "Personal Account, follow this link:") + f"\n\n{url}\n\n"
@@ -314,9 +390,16 @@ def reset_request(request, pool):
     if request.method == 'GET':
         return render(request, 'reset_request.html')
     check_csrf(request)
+    reset_url = site_url(request, '/reset')
     email = (request.form.get('email') or '').strip().lower()
-    users = WebUser.search([('email', '=', email)], limit=1) if email else []
-    if users and not getattr(users[0], 'blocked', False):
+    users = WebUser.search([('email', '=', email)], limit=1) if (
+        email and len(email) <= EMAIL_SIZE) else []
+    response = render(
+        request, 'message.html', title=_(request, "Check your mailbox"),
+        message=_(request, "If this address belongs to a user, we sent "
+            "it a link to choose a new password."),
+        link='/login', link_text=_(request, "Sign in"))
+    if users and not users[0].blocked:
         user, = users
         now = dt.datetime.now()
         # A link not yet expired is sent again rather than replaced
@@ -325,19 +408,15 @@ def reset_request(request, pool):
                 and user.reset_password_token_expire > now):
             user.set_reset_password_token()
             user.save()
-        url = site_url(request, '/reset?' + urlencode({
-                    'token': user.reset_password_token,
-                    'email': user.email}))
-        send_mail(request, user.email,
+        url = reset_url + '?' + urlencode({
+                'token': user.reset_password_token,
+                'email': user.email})
+        send_mail(response, user.email,
             _(request, "Reset your password"),
             _(request, "Hello,\n\nto choose a new password for the "
                 "Personal Account, follow this link:") + f"\n\n{url}\n\n"
             + _(request, "If you did not ask for it, ignore this message."))
-    return render(
-        request, 'message.html', title=_(request, "Check your mailbox"),
-        message=_(request, "If this address belongs to a user, we sent "
-            "it a link to choose a new password."),
-        link='/login', link_text=_(request, "Sign in"))
+    return response
 
 
 @route('/reset', methods=('GET', 'POST'))
@@ -354,17 +433,13 @@ def reset(request, pool):
         return render(request, 'reset.html', **values)
     check_csrf(request)
     password = request.form.get('password') or ''
-    users = WebUser.search([('email', '=', email)], limit=1) if email else []
     if password != request.form.get('password2'):
         values['errors'].append(_(request, "The passwords do not match."))
-    elif error := password_error(
-            request, pool, password,
-            users or [SimpleNamespace(email=email)]):
+    elif error := password_error(request, pool, password, email):
         values['errors'].append(error)
     if values['errors']:
         return render(request, 'reset.html', status=400, **values)
-    if not (email and token
-            and WebUser.set_password_token(email, token, password)):
+    if not WebUser.lk_reset_password(email, token, password):
         return render(
             request, 'message.html', status=400,
             title=_(request, "Link not valid"),
@@ -372,7 +447,7 @@ def reset(request, pool):
                 "was already used. Ask for a new one."),
             link='/reset-request', link_text=_(request, "Reset password"))
     # Whoever knew the old password is signed out
-    Session.delete(Session.search([('user', '=', users[0].id)]))
+    Session.delete(Session.search([('user.email', '=', email)]))
     return render(
         request, 'message.html', title=_(request, "Password changed"),
         message=_(request, "Your new password is set. Sign in with it."),
@@ -408,12 +483,13 @@ def home(request, pool, web_user):
             SimpleNamespace(
                 access=access, account=account,
                 organization=orgs[account.company.id]))
-    # The user's own requests: their account is not theirs to read yet
+    # The user's own requests, as they sent them: whether the organization
+    # has an account with the number is not theirs to know
     with without_check_access():
         pending = [
             SimpleNamespace(
-                number=a.account.number,
-                organization=a.account.company.display_name,
+                number=a.requested_number,
+                organization=a.company.display_name,
                 state=a.state, date=a.create_date.date(),
                 reason=a.decline_reason)
             for a in Access.browse([
@@ -478,41 +554,67 @@ def account_add(request, pool, web_user):
     except ValueError:
         company_id = 0
     number = (request.form.get('number') or '').strip()
+    message = (request.form.get('message') or '').strip() or None
     if company_id not in choices or not number:
         values['error'] = _(request,
             "Choose the organization and enter the account number.")
         return render(request, 'account_add.html', status=400, **values)
+    if len(number) > NUMBER_SIZE:
+        values['error'] = _(request, "The account number is too long: at "
+            "most %(size)s characters.") % {'size': NUMBER_SIZE}
+        return render(request, 'account_add.html', status=400, **values)
     with without_check_access():
         company = Company(company_id)
-        existing = Access.find_account(company, number)
-        if existing and Access.search([
+    by_code = company.registration_policy == 'verification'
+    if by_code:
+        with without_check_access():
+            existing = Access.find_account(company, number)
+            mine = Access.search([
                     ('web_user', '=', web_user.id),
                     ('account', '=', existing.id),
                     ('state', 'in', ['requested', 'active', 'blocked']),
-                    ], limit=1):
+                    ], limit=1) if existing else []
+        # Only who has access learns here that the account exists
+        if mine:
             values['error'] = _(request,
                 "You already have or requested access to this account.")
-            return render(
-                request, 'account_add.html', status=400, **values)
+            return render(request, 'account_add.html', status=400, **values)
     try:
-        if company.registration_policy == 'verification':
+        if by_code:
             access = Access.claim(
                 web_user, company, number, request.form.get('code'))
-        else:
-            access = Access.request(
-                web_user, company, number,
-                message=(request.form.get('message') or '').strip() or None)
+            return redirect(f'/accounts/{access.account.id}', code=303)
+        # Recorded and answered alike for any number (see request())
+        Access.request(web_user, company, number, message=message)
     except RateLimitException:
         values['error'] = _(request,
             "Too many attempts: wait a few minutes and try again.")
-        return render(request, 'account_add.html', status=429, **values)
+        # claim() counts its failures over the whole window
+        wait = (config.getint('session', 'timeout') if by_code
+            else account_request_wait(pool, web_user))
+        return too_many_attempts(
+            request, render(request, 'account_add.html', **values), wait)
     except UserError as exception:
-        # claim() keeps its failed attempt: the transaction is committed
+        # the failed attempt is kept: the transaction is committed
         values['error'] = exception.message
         return render(request, 'account_add.html', status=400, **values)
-    if access.state == 'active':
-        return redirect(f'/accounts/{access.account.id}', code=303)
     return redirect('/?sent=1', code=303)
+
+
+def account_request_wait(pool, web_user):
+    """Seconds before the user may send another account request from the
+    request's network (lk.account.access request()'s throttle), 0 when
+    they may now"""
+    Attempt = pool.get('web.user.authenticate.attempt')
+    key = f'lk.account.request:{web_user.id}'
+    waits = [0]
+    if Attempt.count_ip() > config.getint(
+            'session', 'max_attempt_ip_network', default=300):
+        waits.append(Attempt.lk_wait())
+    if Attempt.count(key) > config.getint(
+            'session', 'max_attempt', default=5):
+        waits.append(Attempt.lk_wait(key, network=False))
+    return max(waits)
 
 
 # Delegation
@@ -556,10 +658,11 @@ def delegates(request, pool, web_user, account_id):
             end_date = dt.date.fromisoformat(request.form['end_date'])
         except ValueError:
             return page(400, _(request, "Enter the end date as a date."))
-    if not email or '@' not in email:
-        return page(400, _(request, "Enter the e-mail of the person."))
+    if error := email_error(request, email):
+        return page(400, error)
     if email == web_user.email:
         return page(400, _(request, "You cannot invite yourself."))
+    base = site_url(request, '/invitations/')
     try:
         access, = Access.create([{
                     'account': record.id,
@@ -574,8 +677,9 @@ def delegates(request, pool, web_user, account_id):
     except UserError as exception:
         Transaction().rollback()
         return page(400, exception.message)
-    url = site_url(request, f'/invitations/{access.invitation_token}')
-    send_mail(request, email,
+    url = base + access.invitation_token
+    response = redirect(f'/accounts/{record.id}/delegates?sent=1', code=303)
+    return send_mail(response, email,
         _(request, "Invitation to the Personal Account"),
         _(request, "Hello,\n\n%(who)s invites you to see the account "
             "%(number)s of %(organization)s in the Personal Account. "
@@ -585,7 +689,6 @@ def delegates(request, pool, web_user, account_id):
             'organization': organization.display_name}
         + f"\n\n{url}\n\n"
         + _(request, "If you do not know the sender, ignore this message."))
-    return redirect(f'/accounts/{record.id}/delegates?sent=1', code=303)
 
 
 @route('/accounts/<int:account_id>/delegates/<int:access_id>/revoke',

@@ -1,9 +1,28 @@
 # This file is part of lk.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+import datetime as dt
+import os
+import re
+from unittest.mock import patch
+
+from werkzeug.test import Client
+
+from trytond import config
+from trytond.exceptions import RateLimitException
+from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin, create_company
-from trytond.modules.lk_base.tests import create_account
+from trytond.modules.lk_base.tests import create_account, create_staff
 from trytond.pool import Pool
-from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.tests.test_tryton import (
+    DB_NAME, ModuleTestCase, RouteTestCase, with_transaction)
+from trytond.transaction import Transaction, check_access
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def from_address(address):
+    "The context of a request from the client address"
+    return Transaction().set_context(_request={'remote_addr': address})
 
 
 class LkPortalTestCase(CompanyTestMixin, ModuleTestCase):
@@ -61,11 +80,90 @@ class LkPortalTestCase(CompanyTestMixin, ModuleTestCase):
         self.assertIsNone(WebUser.lk_accept_invitation(invitee, token))
 
     @with_transaction()
-    def test_consent_date_readonly(self):
-        "The consent date is set by the registration only"
+    def test_consent_date_not_for_staff(self):
+        "No staff member, the operator included, sets the consent date"
         pool = Pool()
         WebUser = pool.get('web.user')
-        self.assertTrue(WebUser.lk_consent_date.readonly)
+        company = create_company()
+        operator = create_staff('operator', company, ['group_operator'])
+        user, = WebUser.create([{'email': 'subscriber@example.com'}])
+
+        with Transaction().set_user(operator.id), check_access():
+            with self.assertRaises(AccessError):
+                WebUser.write([WebUser(user.id)], {
+                        'lk_consent_date': dt.datetime(2026, 1, 1, 10)})
+            with self.assertRaises(AccessError):
+                WebUser.create([{
+                            'email': 'forged@example.com',
+                            'lk_consent_date': dt.datetime(2026, 1, 1, 10),
+                            }])
+            # the rest stays the operator's to write
+            WebUser.write([WebUser(user.id)], {'email': 'new@example.com'})
+            WebUser.create([{
+                        'email': 'by-operator@example.com', 'active': False}])
+        self.assertIsNone(WebUser(user.id).lk_consent_date)
+
+    @with_transaction()
+    def test_sign_in(self):
+        "One answer for a wrong e-mail, a wrong password and a block"
+        pool = Pool()
+        WebUser = pool.get('web.user')
+        from trytond.modules.lk_portal.exceptions import SignInError
+        hash_ = WebUser.hash_password('Right-pass-1')
+        valid, unconfirmed, blocked = WebUser.create([
+                {'email': 'valid@example.com', 'email_valid': True,
+                    'password_hash': hash_},
+                {'email': 'unconfirmed@example.com', 'password_hash': hash_},
+                {'email': 'blocked@example.com', 'email_valid': True,
+                    'password_hash': hash_, 'blocked': True},
+                ])
+        with from_address('192.0.2.1'):
+            self.assertEqual(
+                WebUser.lk_sign_in(' Valid@Example.com ', 'Right-pass-1'),
+                valid)
+            self.assertIsNone(
+                WebUser.lk_sign_in('valid@example.com', 'wrong'))
+            self.assertIsNone(
+                WebUser.lk_sign_in('nobody@example.com', 'Right-pass-1'))
+            self.assertIsNone(
+                WebUser.lk_sign_in('blocked@example.com', 'Right-pass-1'))
+            with self.assertRaises(SignInError):
+                WebUser.lk_sign_in('unconfirmed@example.com', 'Right-pass-1')
+            # a wrong password of an unconfirmed address says nothing more
+            self.assertIsNone(
+                WebUser.lk_sign_in('unconfirmed@example.com', 'wrong'))
+
+    @with_transaction()
+    def test_sign_in_throttled_per_address(self):
+        """Six failures from one network make it wait, not the subscriber
+        elsewhere; a success forgets its network's failures"""
+        pool = Pool()
+        WebUser = pool.get('web.user')
+        user, = WebUser.create([{
+                    'email': 'target@example.com', 'email_valid': True,
+                    'password_hash': WebUser.hash_password('Right-pass-1'),
+                    }])
+        with from_address('198.51.100.1'):
+            for _ in range(6):
+                self.assertIsNone(
+                    WebUser.lk_sign_in('target@example.com', 'wrong'))
+            wait = WebUser.lk_sign_in_wait('target@example.com')
+            self.assertTrue(
+                0 < wait <= config.getint('session', 'timeout'), wait)
+            with self.assertRaises(RateLimitException):
+                WebUser.lk_sign_in('target@example.com', 'Right-pass-1')
+        with from_address('203.0.113.1'):
+            self.assertEqual(WebUser.lk_sign_in_wait('target@example.com'), 0)
+            for _ in range(5):
+                WebUser.lk_sign_in('target@example.com', 'wrong')
+            self.assertEqual(
+                WebUser.lk_sign_in('target@example.com', 'Right-pass-1'),
+                user)
+            for _ in range(5):
+                WebUser.lk_sign_in('target@example.com', 'wrong')
+            self.assertEqual(
+                WebUser.lk_sign_in('target@example.com', 'Right-pass-1'),
+                user)
 
     def test_common_passwords(self):
         "The shipped list of common passwords is loaded in lower case"
@@ -76,17 +174,73 @@ class LkPortalTestCase(CompanyTestMixin, ModuleTestCase):
         self.assertTrue(all(p == p.lower() for p in passwords))
         self.assertFalse(any(p.startswith('#') for p in passwords))
 
-    def test_routes_registered(self):
-        "Every page of the portal answers its path"
+
+class LkPortalRouteTestCase(RouteTestCase):
+    "Test the pages of lk_portal"
+    module = 'lk_portal'
+
+    def setUp(self):
+        super().setUp()
         from trytond.modules.lk_portal import portal
-        for path in [
-                '/', '/login', '/register', '/validate', '/reset-request',
-                '/reset', '/accounts/1', '/accounts/add',
-                '/accounts/1/delegates', '/invitations/abc',
-                '/organizations', '/o/1', '/lang/en', '/static/portal.css',
-                '/sw.js', '/manifest.webmanifest']:
-            self.assertTrue(portal.owns(path), path)
-        self.assertFalse(portal.owns('/admin/'))
+        self.client = Client(portal.application)
+        environ = patch.dict(os.environ, {'LK_PORTAL_DATABASE': DB_NAME})
+        environ.start()
+        self.addCleanup(environ.stop)
+        if not config.has_section('lk_portal'):
+            config.add_section('lk_portal')
+        url = config.get('lk_portal', 'url', default='')
+        config.set('lk_portal', 'url', 'https://lk.example.com')
+        self.addCleanup(config.set, 'lk_portal', 'url', url)
+
+    def test_anonymous_pages(self):
+        "A visitor gets the sign-in page, the public files, and no data"
+        response = self.client.get('/login')
+        self.assertEqual(response.status_code, 200)
+        self.assertIn('action="/login"', response.get_data(as_text=True))
+        self.assertEqual(response.headers['Cache-Control'], 'no-store')
+        self.assertIsNotNone(self.client.get_cookie('lk_csrf'))
+        for path in ['/', '/accounts/1', '/accounts/add', '/organizations']:
+            response = self.client.get(path)
+            self.assertEqual(response.status_code, 302, path)
+            self.assertEqual(
+                response.headers['Location'], f'/login?next={path}')
+        response = self.client.get('/static/portal.css')
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.mimetype, 'text/css')
+        response.close()
+        self.assertEqual(self.client.get('/o/999999').status_code, 404)
+
+    def test_registration(self):
+        """Registration records the consent and mails a link of the
+        configured address, whatever the Host header says"""
+        page = self.client.get('/register', base_url='http://evil.example')
+        token = CSRF.search(page.get_data(as_text=True))[1]
+        with patch('trytond.modules.lk_portal.routes.send_message') as send:
+            response = self.client.post(
+                '/register', base_url='http://evil.example', buffered=True,
+                data={
+                    'csrf_token': token, 'email': 'New@Example.com',
+                    'password': 'Str0ng-pass-1', 'password2': 'Str0ng-pass-1',
+                    'consent': '1'})
+        self.assertEqual(response.status_code, 200)
+        (message,), _ = send.call_args
+        self.assertEqual(message['To'], 'new@example.com')
+        body = message.get_content()
+        self.assertNotIn('evil.example', body)
+        link, = re.findall(
+            r'https://lk\.example\.com/validate\?token=\w+', body)
+
+        with Transaction().start(DB_NAME, 0):
+            WebUser = Pool().get('web.user')
+            user, = WebUser.search([('email', '=', 'new@example.com')])
+            self.assertTrue(user.lk_consent_date)
+            self.assertFalse(user.email_valid)
+        response = self.client.get(link.split('lk.example.com', 1)[1])
+        self.assertEqual(response.status_code, 200)
+        with Transaction().start(DB_NAME, 0):
+            WebUser = Pool().get('web.user')
+            user, = WebUser.search([('email', '=', 'new@example.com')])
+            self.assertTrue(user.email_valid)
 
 
-del ModuleTestCase
+del ModuleTestCase, RouteTestCase
