@@ -290,6 +290,10 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
         Account = pool.get('lk.account')
         super().check_modification(
             mode, accesses, values=values, external=external)
+        if external and mode == 'create':
+            cls.check_end_date([a.end_date for a in accesses])
+        elif external and mode == 'write' and 'end_date' in values:
+            cls.check_end_date([values['end_date']])
         if not external or mode != 'write':
             return
         if values.get('account'):
@@ -326,6 +330,20 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
         super().validate_fields(accesses, field_names)
         cls.check_unique_valid(accesses, field_names)
         cls.check_invitation_email(accesses, field_names)
+
+    @classmethod
+    def check_end_date(cls, dates):
+        """An end date given in the past would grant nothing (a date that
+        passed since is how a delegation ends)"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        today = Date.today()
+        for date in dates:
+            if date and date < today:
+                raise AccessValidationError(gettext(
+                        'lk_base.msg_access_end_date_past',
+                        date=date.strftime('%d.%m.%Y'),
+                        today=today.strftime('%d.%m.%Y')))
 
     @classmethod
     def check_invitation_email(cls, accesses, field_names=None):

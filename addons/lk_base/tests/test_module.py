@@ -921,6 +921,41 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
             (account, holder, 'delegate', 'revoked', True))
 
     @with_transaction()
+    def test_access_end_date_not_in_the_past(self):
+        "Test an end date given in the past is refused, today is not"
+        pool = Pool()
+        WebUser = pool.get('web.user')
+        Access = pool.get('lk.account.access')
+        Date = pool.get('ir.date')
+        company = create_company()
+        account = create_account(company, '1')
+        owner, = WebUser.create([{'email': 'owner@example.com'}])
+        Access.create([{
+                    'web_user': owner.id, 'account': account.id,
+                    'role': 'owner'}])
+        today = Date.today()
+        yesterday = today - datetime.timedelta(days=1)
+
+        with as_subscriber(owner):
+            with self.assertRaisesRegex(
+                    UserError, yesterday.strftime('%d.%m.%Y')):
+                Access.create([{
+                            'account': account.id, 'role': 'delegate',
+                            'state': 'invited',
+                            'invitation_email': 'friend@example.com',
+                            'granted_by': owner.id,
+                            'end_date': yesterday}])
+            invitation, = Access.create([{
+                        'account': account.id, 'role': 'delegate',
+                        'state': 'invited',
+                        'invitation_email': 'friend@example.com',
+                        'granted_by': owner.id, 'end_date': today}])
+            with self.assertRaises(UserError):
+                Access.write([invitation], {
+                        'end_date': datetime.date(1, 1, 1)})
+        self.assertEqual(Access(invitation.id).end_date, today)
+
+    @with_transaction()
     def test_portal_changes_own_user_only(self):
         "Test the portal changes no other user than the signed-in one"
         pool = Pool()
