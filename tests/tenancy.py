@@ -207,8 +207,8 @@ class World:
                 companies = list(actor.companies)
                 return set(self.root_search(model, ['OR',
                             ('company', 'in', companies),
-                            ('lk_accesses.account.company', 'in',
-                                companies),
+                            # requests for unknown numbers included
+                            ('lk_accesses.company', 'in', companies),
                             ]))
             path = self.tenant_path(model, 'company.company')
             if path is None:

@@ -293,7 +293,7 @@ def test_reset_answers_the_same(db, mailbox):
     assert response_known.status_code == response_unknown.status_code == 200
     assert text(response_known) == text(response_unknown)
 
-    message = mailbox.wait_for(SUBSCRIBER, after=sent)
+    message = mailbox.wait_for(SUBSCRIBER, "Восстановление пароля", after=sent)
     body = message.get_content()
     url, = re.findall(r'(http://\S+/reset\?\S+)', body)
     path = url.split('/', 3)[3]

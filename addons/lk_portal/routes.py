@@ -9,9 +9,10 @@ an invitation found by its token) say so with `without_check_access`.
 """
 import datetime as dt
 import logging
+import threading
 from collections import OrderedDict
 from email.message import EmailMessage
-from functools import partial, wraps
+from functools import wraps
 from types import SimpleNamespace
 from urllib.parse import urlencode, urlsplit
 
@@ -23,7 +24,8 @@ from trytond.exceptions import RateLimitException, UserError
 from trytond.modules.lk_base.model import EMAIL_SIZE, valid_email
 from trytond.pool import Pool
 from trytond.protocols.wrappers import Response, with_pool, with_transaction
-from trytond.sendmail import send_message
+from trytond.sendmail import (
+    SMTPDataManager, send_message, send_message_transactional)
 from trytond.tools.email_ import set_from_header
 from trytond.transaction import Transaction, without_check_access
 
@@ -101,19 +103,39 @@ def site_url(request, path):
     return base.rstrip('/') + path
 
 
-def send_mail(response, to, subject, body):
-    """Send the e-mail once the response is sent: the time of an answer
-    must not tell whether it sent one, nor wait for the mail server
+class MailAfterCommit(SMTPDataManager):
+    """Sends the transaction's messages from a thread once it commits: the
+    time of an answer must not tell whether it sent one, nor wait for the
+    mail server (a rolled back transaction sends nothing; a failure to send
+    is logged by trytond)
 
-    The transaction is committed by then (a failed one returns no
-    response); a failure to send is logged by trytond."""
+    Not when the response is closed: werkzeug's development server closes
+    it only when the browser ends the connection."""
+
+    def __eq__(self, other):
+        return type(other) is type(self) and super().__eq__(other)
+
+    def tpc_vote(self, trans):
+        pass
+
+    def tpc_finish(self, trans):
+        queue, self.queue = self.queue, []
+
+        def send():
+            for from_addr, to_addrs, message in queue:
+                send_message(message, from_addr, to_addrs)
+        threading.Thread(target=send, daemon=True).start()
+
+
+def send_mail(response, to, subject, body):
+    "Send the e-mail once the transaction commits, without waiting for it"
     message = EmailMessage()
     from_ = config.get('email', 'from')
     set_from_header(message, from_, from_)
     message['To'] = to
     message['Subject'] = subject
     message.set_content(body)
-    response.call_on_close(partial(send_message, message))
+    send_message_transactional(message, datamanager=MailAfterCommit())
     return response
 
 
