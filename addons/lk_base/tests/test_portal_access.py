@@ -4,7 +4,9 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import create_company
 from trytond.modules.lk_base.portal import as_subscriber
 from trytond.pool import Pool
-from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+# _DBTestCase, as Tryton's RouteTestCase: test_module runs the generic
+# ModuleTestCase tests, which a second subclass would run again
+from trytond.tests.test_tryton import _DBTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
 
 from . import create_account, create_staff
@@ -26,7 +28,7 @@ def subscriber_with_session(company, email, number):
     return user, account, session
 
 
-class LkBasePortalAccessTestCase(ModuleTestCase):
+class LkBasePortalAccessTestCase(_DBTestCase):
     """Test what the portal user and staff reach of Tryton's own models: the
     portal only what its group is granted, staff only their organizations'
     rows"""
@@ -208,4 +210,4 @@ class LkBasePortalAccessTestCase(ModuleTestCase):
                 PartyLang.search([('company', '=', other.id)]), [])
 
 
-del ModuleTestCase
+del _DBTestCase

@@ -4,7 +4,9 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import create_company
 from trytond.modules.lk_base.portal import as_subscriber
 from trytond.pool import Pool
-from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+# _DBTestCase, as Tryton's RouteTestCase: test_module runs the generic
+# ModuleTestCase tests, which a second subclass would run again
+from trytond.tests.test_tryton import _DBTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
 
 from . import create_account, create_staff
@@ -32,7 +34,7 @@ def two_organizations():
     return company, other, account, foreign, user, access, staff
 
 
-class LkBaseRuleJoinTestCase(ModuleTestCase):
+class LkBaseRuleJoinTestCase(_DBTestCase):
     "Test record rules on the far side of search paths"
     module = 'lk_base'
 
@@ -253,4 +255,4 @@ class LkBaseRuleJoinTestCase(ModuleTestCase):
                 Account.search([('accesses.web_user', '=', user.id)]), [])
 
 
-del ModuleTestCase
+del _DBTestCase
