@@ -10,7 +10,7 @@ DEMO_SIZE ?= 50
 PORT ?= 8000
 export DEMO_BACKEND DEMO_DB DEMO_SIZE PORT
 
-.PHONY: venv install sao demo test clean
+.PHONY: venv install sao demo test clean i18n
 
 venv install: $(VENV_STAMP)
 
@@ -32,6 +32,11 @@ demo: $(VENV_STAMP) $(SAO_STAMP)
 # make test ARGS='--backend sqlite --module lk_base -k access'
 test: $(VENV_STAMP) $(SAO_STAMP)
 	$(VENV)/bin/python scripts/run_tests.py $(ARGS)
+
+# Extract the portal's messages into addons/<module>/i18n/{ru,en}.po, then
+# translate the empty msgstr of ru.po: make i18n ARGS='lk_metering'
+i18n: $(VENV_STAMP)
+	$(VENV)/bin/python scripts/i18n.py extract $(ARGS)
 
 # The PostgreSQL demo database stays: dropdb lk_demo
 clean:

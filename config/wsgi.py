@@ -8,13 +8,20 @@
 - /admin/ serves sao (LK_SAO_ROOT, default var/sao/node_modules/tryton-sao)
   and /admin/node_modules/ its dependencies, only what sao loads (no
   dotfile, package metadata, sources nor build tools), with lk's
-  config/sao/custom.js; any other /admin/ request (sao's JSON-RPC at
+  config/sao/custom.js, custom.css and Russian catalogue
+  config/sao/locale/ru.json; any other /admin/ request (sao's JSON-RPC at
   /admin/rpc/ and /admin/<db>/rpc/) goes to trytond without the /admin
   prefix. The database list is closed ([database] list = False): sao opens
   the database of its URL, /admin/#<database>.
-- The subscriber portal and its API (lk_portal) answer their own paths,
-  / included, for the database [lk_portal] database.
-- Everything else is trytond's (JSON-RPC for proteus at /<db>/rpc/, routes).
+- trytond answers the paths of its routes (JSON-RPC for proteus at
+  /<db>/rpc/ and /rpc/, /<db>/rest/…, /<db>/data/…, the bus, the avatars),
+  with its 405 for another method on them, but for none of its other
+  paths: it would answer every one with its English 405 (its CORS rule
+  takes OPTIONS on any path).
+- Everything else is the subscriber portal's and its API's (lk_portal), for
+  the database [lk_portal] database: its own paths, / included, and the 404
+  page in the subscriber's language for any unknown one. Its answers are not
+  stored by default (Cache-Control: no-store), but for its static files.
 - Every answer is neither sniffed nor framed (X-Content-Type-Options,
   X-Frame-Options and CSP frame-ancestors, unless it sets its own CSP).
 
@@ -40,7 +47,8 @@ if os.environ.get('TRYTOND_COROUTINE'):
     from gevent import monkey
     monkey.patch_all()
 
-from werkzeug.exceptions import NotFound  # noqa: E402
+from werkzeug.exceptions import (  # noqa: E402
+    HTTPException, MethodNotAllowed, NotFound)
 from werkzeug.utils import redirect  # noqa: E402
 
 from trytond import backend, config  # noqa: E402
@@ -104,6 +112,10 @@ def _trytond_without_prefix(environ, start_response):
 # Static files for GET and HEAD only, everything else falls through
 _admin = SharedDataMiddlewareIndex(_trytond_without_prefix, {
         ADMIN + '/custom.js': str(ROOT / 'config' / 'sao' / 'custom.js'),
+        ADMIN + '/custom.css': str(ROOT / 'config' / 'sao' / 'custom.css'),
+        # sao's own Russian catalogue is empty: lk's translates it
+        ADMIN + '/locale/ru.json': str(
+            ROOT / 'config' / 'sao' / 'locale' / 'ru.json'),
         ADMIN + '/node_modules': str(NODE_MODULES),
         ADMIN: str(SAO_ROOT),
         }, cache_timeout=config.getint('web', 'cache_timeout'))
@@ -127,6 +139,32 @@ def _sao_refuses(path):
         p.startswith('.') for p in parts)
 
 
+def _trytond_owns(environ):
+    """Whether the request is for one of trytond's routes: any rule but
+    the CORS one that answers OPTIONS on every path (modules may add routes
+    when their database is loaded, so the map is read per request)"""
+    adapter = app.url_map.bind_to_environ(environ)
+    try:
+        adapter.match()
+    except MethodNotAllowed as exception:
+        return bool(set(exception.valid_methods or ()) - {'OPTIONS'})
+    except NotFound:
+        return False
+    except HTTPException:  # a redirection to its path with a slash
+        return True
+    return True
+
+
+def _portal(environ, start_response):
+    """The portal: a subscriber's page or data is never stored, so no
+    answer is unless it says otherwise (static files, public logos)"""
+    def start_response_not_stored(status, headers, exc_info=None):
+        if not any(name.lower() == 'cache-control' for name, _ in headers):
+            headers = list(headers) + [('Cache-Control', 'no-store')]
+        return start_response(status, headers, exc_info)
+    return portal.application(environ, start_response_not_stored)
+
+
 def _dispatch(environ, start_response):
     path = environ.get('PATH_INFO') or '/'
     if path == ADMIN:
@@ -135,9 +173,9 @@ def _dispatch(environ, start_response):
         if _sao_refuses(path):
             return NotFound()(environ, start_response)
         return _admin(environ, start_response)
-    if portal.owns(path):
-        return portal.application(environ, start_response)
-    return app(environ, start_response)
+    if not portal.owns(path) and _trytond_owns(environ):
+        return app(environ, start_response)
+    return _portal(environ, start_response)
 
 
 def application(environ, start_response):

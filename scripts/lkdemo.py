@@ -39,9 +39,11 @@ def write_config(path, backend='sqlite', data_dir=None,
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(TEMPLATE, encoding='utf-8')
     parser['web']['listen'] = listen
-    # e-mailed links of the backend (staff invitations, password resets)
-    parser['web']['reset_password_url'] = f'http://{listen}/reset'
-    parser['web']['email_validation_url'] = f'http://{listen}/validate'
+    # web_user's e-mailed links (invitations, password resets, address
+    # validations) lead to the portal's pages
+    base = url or f'http://{listen}'
+    parser['web']['reset_password_url'] = f'{base}/reset'
+    parser['web']['email_validation_url'] = f'{base}/validate'
     parser['database']['uri'] = {
         'sqlite': 'sqlite://',
         'postgresql': os.environ.get(

@@ -149,6 +149,8 @@ def demo_server():
     # The links of the portal's e-mails, known once the port is
     from trytond import config
     config.set('lk_portal', 'url', url)
+    config.set('web', 'reset_password_url', f'{url}/reset')
+    config.set('web', 'email_validation_url', f'{url}/validate')
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield SimpleNamespace(url=url, database=name)

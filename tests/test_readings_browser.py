@@ -2,11 +2,13 @@
 # this repository contains the full copyright notices and license terms.
 """The meter readings in headless Chromium (Playwright) on the demo server:
 the demo subscriber enters a three-channel reading (Пик / Полупик / Ночь)
-and finds it in the history as «новое»; outside the window the form says
-when the next window opens."""
+and finds it in the history, one row «на проверке»; outside the window the
+form says when the next window opens."""
 import re
 
 import pytest
+
+from test_readings_pages import MONTHS, MONTHS_OF
 
 from metering_data import next_values, own_meter, require_metering, window
 from test_portal_browser import (  # noqa: F401
@@ -35,29 +37,30 @@ def test_three_channel_reading(page, db, meter):
         card.get_by_role('link', name='Внести показания').click()
         page.wait_for_url(re.compile(rf'/readings/{meter["id"]}$'))
 
-        assert 'открыт' in page.locator('#window-status').inner_text()
+        assert 'принимаются до' in page.locator(
+            '#window-status').inner_text()
         names = [name for _, name in meter['channels']]
         assert names == ['Пик', 'Полупик', 'Ночь']
         for channel, name in meter['channels']:
-            page.get_by_label(name, exact=True).fill(
+            page.get_by_label(f'{name}, кВт·ч', exact=True).fill(
                 str(values[channel]).replace('.', ','))
         page.get_by_role('button', name='Передать показания').click()
-        page.wait_for_url(re.compile(r'\?accepted='))
-        period = status[1].strftime('%m.%Y')
-        assert page.locator('#readings-accepted').inner_text() == (
-            f'Показания приняты и учтены за {period}')
+        page.wait_for_url(re.compile(r'\?sent='))
+        period = f'{MONTHS[status[1].month - 1]} {status[1].year}'
+        assert f'будут учтены за {period}' in page.locator(
+            '#readings-sent').inner_text().replace('\u00a0', ' ')
 
         today = page.evaluate(
             "new Date().toLocaleDateString('ru-RU')")
-        rows = page.locator('table.history tbody tr')
-        for channel, name in meter['channels']:
-            row = rows.filter(has=page.locator(
-                    'td:nth-child(2)', has_text=re.compile(f'^{name}$'))).first
-            cells = row.locator('td').all_inner_texts()
-            assert cells[0] == today or re.match(r'\d\d\.\d\d\.\d{4}',
-                cells[0])
-            assert cells[2] == str(values[channel])
-            assert cells[3] == 'новое'
+        # one row for the submission, a column per channel
+        cells = page.locator(
+            'table.history tbody tr').first.locator('td').all_inner_texts()
+        assert cells[0].startswith(today) or re.match(
+            r'\d\d\.\d\d\.\d{4}', cells[0])
+        assert [c.split('\u00a0')[0] for c in cells[1:-1]] == [
+            str(values[channel]).replace('.', ',')
+            for channel, _ in meter['channels']]
+        assert cells[-1] == 'на проверке'
         # the chart is the project's own inline SVG
         assert page.locator('.chart-card svg rect').count() >= 12
         RESULTS.mkdir(exist_ok=True)
@@ -71,15 +74,16 @@ def test_closed_window_says_when_it_opens(page, db, meter):
         assert not is_open
         sign_in(page, SUBSCRIBER, PASSWORD)
         page.goto(f'/readings/{meter["id"]}')
-        notice = page.locator('#window-status').inner_text()
+        notice = page.locator('#window-status').inner_text().replace(
+            '\u00a0', ' ')
         assert 'закрыт' in notice
-        assert next_from.strftime('%d.%m.%Y') in notice
-        assert next_to.strftime('%d.%m.%Y') in notice
+        for day in [next_from, next_to]:
+            assert f'{day.day} {MONTHS_OF[day.month - 1]}' in notice
 
         # a submission is refused with lk_metering's message
         values = next_values(db, meter['id'])
         for channel, name in meter['channels']:
-            page.get_by_label(name, exact=True).fill(
+            page.get_by_label(f'{name}, кВт·ч', exact=True).fill(
                 str(values[channel]).replace('.', ','))
         page.get_by_role('button', name='Передать показания').click()
         page.wait_for_load_state()

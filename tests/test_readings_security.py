@@ -204,25 +204,3 @@ def test_api_contract(client, meter):
     assert {'201', '400', '401', '403', '404', '422'} <= set(
         operations['post']['responses'])
     assert operations['post']['requestBody']
-
-
-def test_module_not_activated_hides_readings(monkeypatch, meter):
-    "Without lk_metering the pages and API answer 404, the tile is hidden"
-    from trytond.modules.lk_portal import routes
-    monkeypatch.setattr(routes, 'activated', lambda pool, modules: set())
-    from trytond.modules.lk_portal import api_metering, metering
-    monkeypatch.setattr(metering, 'activated', lambda pool, modules: set())
-    monkeypatch.setattr(
-        api_metering, 'activated', lambda pool, modules: set())
-    browser = Browser()
-    browser.sign_in(SUBSCRIBER, PASSWORD)
-    assert browser.get('/readings').status_code == 404
-    assert browser.get(f'/readings/{meter["id"]}').status_code == 404
-    assert 'data-panel="readings"' not in text(browser.get('/'))
-    headers = token(browser.client)
-    response = browser.client.get(
-        f'{API}/meters/{meter["id"]}/readings', headers=headers)
-    assert_problem(response, 404)
-    response = browser.client.get(
-        f'{API}/accounts/{meter["account"]}/meters', headers=headers)
-    assert_problem(response, 404)

@@ -203,7 +203,8 @@ def test_every_answer_is_neither_sniffed_nor_framed(demo_server):
         ('POST', f'/{database}/rpc/', json.dumps({
                     'id': 1, 'method': 'model.lk.account.search_count',
                     'params': [[], {}]}), 401),
-        ('GET', f'/{database}/no-such-route', None, 405),
+        # not trytond's: the portal's 404 page
+        ('GET', f'/{database}/no-such-route', None, 404),
         ]
     for method, path, body, status in answers:
         response, _ = request(

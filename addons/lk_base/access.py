@@ -12,14 +12,12 @@ from trytond.model import (
     Exclude, Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
-from trytond.report import Report, get_email
-from trytond.sendmail import send_message_transactional
-from trytond.tools.email_ import set_from_header
+from trytond.report import Report
 from trytond.transaction import Transaction, without_check_access
 
-from .exceptions import (
-    AccessModificationError, AccessValidationError, EmailValidationError)
-from .model import EMAIL_SIZE, check_readable, shorten, valid_email
+from .exceptions import AccessModificationError, AccessValidationError
+from .model import (
+    EMAIL_SIZE, check_email_field, check_readable, company_field, shown_in)
 
 ROLES = [
     ('owner', "Owner"),
@@ -50,9 +48,7 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
     __name__ = 'lk.account.access'
     __string__ = "Account Access"
 
-    company = fields.Many2One(
-        'company.company', "Organization", required=True, readonly=True,
-        ondelete='CASCADE')
+    company = company_field(ondelete='CASCADE', readonly=True)
     # Empty on the request for a number the organization has no account
     # with, which staff decline or link to the account the subscriber meant
     # before they approve it
@@ -77,7 +73,8 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
     web_user = fields.Many2One(
         'web.user', "User", ondelete='CASCADE',
         states={
-            'required': Eval('state') != 'invited',
+            # an invitation revoked before anyone accepted it has no user
+            'required': ~Eval('state').in_(['invited', 'revoked']),
             'readonly': Eval('id', -1) >= 0,
             })
     role = fields.Selection(
@@ -85,6 +82,10 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
         states={
             'readonly': Eval('id', -1) >= 0,
             })
+    valid = fields.Function(
+        fields.Boolean(
+            "Valid", help="The access lets its user see the account today."),
+        'get_valid', searcher='search_valid')
     right_view = fields.Function(
         fields.Boolean("View"), 'get_right_view')
     right_readings = fields.Boolean(
@@ -170,28 +171,15 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
             ('blocked', 'revoked'),
             }
         cls._buttons.update({
-                'approve': {
-                    'invisible': Eval('state') != 'requested',
-                    'depends': ['state'],
-                    },
+                'approve': shown_in('requested'),
                 'decline': {
                     'invisible': Eval('state') != 'requested',
                     'readonly': ~Eval('decline_reason'),
                     'depends': ['state', 'decline_reason'],
                     },
-                'block': {
-                    'invisible': Eval('state') != 'active',
-                    'depends': ['state'],
-                    },
-                'unblock': {
-                    'invisible': Eval('state') != 'blocked',
-                    'depends': ['state'],
-                    },
-                'revoke': {
-                    'invisible': ~Eval('state').in_(
-                        ['invited', 'active', 'blocked']),
-                    'depends': ['state'],
-                    },
+                'block': shown_in('active'),
+                'unblock': shown_in('blocked'),
+                'revoke': shown_in('invited', 'active', 'blocked'),
                 })
 
     @classmethod
@@ -214,8 +202,57 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
     def default_right_appeals(cls):
         return True
 
+    @classmethod
+    def right_fields(cls):
+        "The fields of the rights a delegate may be given"
+        return list(RIGHTS)
+
     def get_right_view(self, name):
         return self.valid
+
+    @classmethod
+    def valid_domain(cls):
+        """What makes an access valid today: the one definition, used by
+        the `valid` field, its searcher and so the record rules"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        return [
+            ('state', '=', 'active'),
+            ['OR',
+                ('end_date', '=', None),
+                ('end_date', '>=', Date.today()),
+                ],
+            ]
+
+    def get_valid(self, name):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        return (self.state == 'active'
+            and (not self.end_date or self.end_date >= Date.today()))
+
+    @classmethod
+    def search_valid(cls, name, clause):
+        _, operator, value = clause[:3]
+        pool = Pool()
+        Date = pool.get('ir.date')
+        if (operator, bool(value)) in {('=', True), ('!=', False)}:
+            return cls.valid_domain()
+        return ['OR',
+            ('state', '!=', 'active'),
+            ('end_date', '<', Date.today()),
+            ]
+
+    @classmethod
+    def valid_for(cls, web_user, accounts=None):
+        """The valid accesses of web_user by account id, to the accounts
+        given or to all"""
+        domain = [
+            ('web_user', '=', web_user.id),
+            ('valid', '=', True),
+            ]
+        if accounts is not None:
+            domain.append(('account', 'in', [int(a) for a in accounts]))
+        return {a.account.id: a for a in cls.search(domain)}
 
     @fields.depends('account', '_parent_account.company')
     def on_change_account(self):
@@ -223,14 +260,6 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
             # from the client, which sent the account's id
             check_readable([self.account])
             self.company = self.account.company
-
-    @property
-    def valid(self):
-        "Whether the access lets its user see the account today"
-        pool = Pool()
-        Date = pool.get('ir.date')
-        return (self.state == 'active'
-            and (not self.end_date or self.end_date >= Date.today()))
 
     def has_right(self, right):
         "Whether the access is valid with the right (view, readings…)"
@@ -329,7 +358,7 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
     def validate_fields(cls, accesses, field_names):
         super().validate_fields(accesses, field_names)
         cls.check_unique_valid(accesses, field_names)
-        cls.check_invitation_email(accesses, field_names)
+        check_email_field(accesses, field_names, 'invitation_email')
 
     @classmethod
     def check_end_date(cls, dates):
@@ -344,17 +373,6 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
                         'lk_base.msg_access_end_date_past',
                         date=date.strftime('%d.%m.%Y'),
                         today=today.strftime('%d.%m.%Y')))
-
-    @classmethod
-    def check_invitation_email(cls, accesses, field_names=None):
-        if field_names and 'invitation_email' not in field_names:
-            return
-        for access in accesses:
-            if (access.invitation_email
-                    and not valid_email(access.invitation_email)):
-                raise EmailValidationError(gettext(
-                        'lk_base.msg_email_invalid',
-                        email=shorten(access.invitation_email)))
 
     @classmethod
     def check_unique_valid(cls, accesses, field_names=None):
@@ -392,6 +410,8 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
                         organization=access.company.rec_name))
         cls.write(accesses, {'approved_by': Transaction().user or None})
         cls.send_email(accesses, 'lk.account.access.email_approved')
+        # the list's tab of requests no longer shows them
+        return 'reload'
 
     @classmethod
     @ModelView.button
@@ -404,41 +424,41 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
                         access=access.rec_name))
         cls.write(accesses, {'approved_by': Transaction().user or None})
         cls.send_email(accesses, 'lk.account.access.email_declined')
+        return 'reload'
 
     @classmethod
     @ModelView.button
     @Workflow.transition('blocked')
     def block(cls, accesses):
-        pass
+        return 'reload'
 
     @classmethod
     @ModelView.button
     @Workflow.transition('active')
     def unblock(cls, accesses):
-        pass
+        return 'reload'
 
     @classmethod
     @ModelView.button
     @Workflow.transition('revoked')
     def revoke(cls, accesses):
         cls.write(accesses, {'invitation_token': None})
+        return 'reload'
 
     @classmethod
     def send_email(cls, accesses, report):
         """E-mail the report about each access to its user, in their
         language, when the transaction commits"""
-        from_cfg = config.get('email', 'from')
+        pool = Pool()
+        Outbox = pool.get('lk.mail.outbox')
         for access in accesses:
             user = access.web_user
             if not user or not user.email:
                 continue
-            msg, title = get_email(report, access, user.languages)
             # Replies go to the organization
-            set_from_header(
-                msg, from_cfg, access.company.email or from_cfg)
-            msg['To'] = user.email
-            msg['Subject'] = title
-            send_message_transactional(msg)
+            Outbox.enqueue_report(
+                report, access, user.languages, user.email,
+                from_=access.company.email)
 
     @classmethod
     def find_account(cls, company, number):

@@ -6,10 +6,12 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
-from trytond.transaction import Transaction
 
+from .building import search_address
 from .exceptions import AccountValidationError
-from .model import search_fields_domain
+from .model import (
+    CompanyDefaultMixin, company_field, search_fields_domain, shorten,
+    shown_in)
 
 STATES = [
     ('active', "Active"),
@@ -17,17 +19,12 @@ STATES = [
     ]
 
 
-class Account(Workflow, ModelSQL, ModelView):
+class Account(CompanyDefaultMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'lk.account'
     __string__ = "Subscriber Account"
     _rec_name = 'number'
 
-    company = fields.Many2One(
-        'company.company', "Organization", required=True,
-        ondelete='RESTRICT',
-        states={
-            'readonly': Eval('id', -1) >= 0,
-            })
+    company = company_field(fixed=True)
     number = fields.Char(
         "Number", required=True, strip=True, size=50,
         help="Unique within the organization.")
@@ -57,7 +54,8 @@ class Account(Workflow, ModelSQL, ModelView):
         states={
             'invisible': Eval('state') != 'closed',
             })
-    address = fields.Function(fields.Char("Address"), 'get_address')
+    address = fields.Function(
+        fields.Char("Address"), 'get_address', searcher='search_address')
     access_code = fields.Char(
         "Access Code", strip=False, size=50,
         help="The secret printed on the bills with which the holder links "
@@ -85,23 +83,10 @@ class Account(Workflow, ModelSQL, ModelView):
             ('closed', 'active'),
             }
         cls._buttons.update({
-                'close': {
-                    'invisible': Eval('state') != 'active',
-                    'depends': ['state'],
-                    },
-                'reopen': {
-                    'invisible': Eval('state') != 'closed',
-                    'depends': ['state'],
-                    },
-                'generate_access_code': {
-                    'invisible': Eval('state') != 'active',
-                    'depends': ['state'],
-                    },
+                'close': shown_in('active'),
+                'reopen': shown_in('closed'),
+                'generate_access_code': shown_in('active'),
                 })
-
-    @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
 
     @classmethod
     def default_state(cls):
@@ -117,9 +102,13 @@ class Account(Workflow, ModelSQL, ModelView):
         return f'{self.number} — {self.address}'
 
     @classmethod
+    def search_address(cls, name, clause):
+        return search_address(
+            cls, clause, prefix='building.', apartment='apartment')
+
+    @classmethod
     def search_rec_name(cls, name, clause):
-        return search_fields_domain(
-            clause, ['number', 'holder', 'building.rec_name'])
+        return search_fields_domain(clause, ['number', 'holder', 'address'])
 
     @classmethod
     def validate_fields(cls, accounts, field_names):
@@ -147,6 +136,16 @@ class Account(Workflow, ModelSQL, ModelView):
             if not account.closed_on:
                 account.closed_on = today
         cls.save(accounts)
+        # sao shows it in the user's notifications
+        if len(accounts) == 1:
+            label = gettext(
+                'lk_base.msg_account_closed', account=accounts[0].number)
+        else:
+            label = gettext(
+                'lk_base.msg_accounts_closed', count=len(accounts))
+        cls.notify_user(
+            accounts, 'tryton-ok', shorten(label, 100),
+            description=shorten(', '.join(a.number for a in accounts), 250))
 
     @classmethod
     @ModelView.button

@@ -7,8 +7,8 @@ from trytond.model import fields, tree
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 
-from .exceptions import BankDetailsValidationError, EmailValidationError
-from .model import EMAIL_SIZE, shorten, valid_email
+from .exceptions import BankDetailsValidationError
+from .model import EMAIL_SIZE, check_email_field
 
 REGISTRATION_POLICIES = [
     ('verification', "Open with verification"),
@@ -95,17 +95,7 @@ class Company(tree(name='rec_name'), metaclass=PoolMeta):
     def validate_fields(cls, companies, field_names):
         super().validate_fields(companies, field_names)
         cls.check_bank_details(companies, field_names)
-        cls.check_email(companies, field_names)
-
-    @classmethod
-    def check_email(cls, companies, field_names=None):
-        if field_names and 'email' not in field_names:
-            return
-        for company in companies:
-            if company.email and not valid_email(company.email):
-                raise EmailValidationError(gettext(
-                        'lk_base.msg_email_invalid',
-                        email=shorten(company.email)))
+        check_email_field(companies, field_names)
 
     @classmethod
     def check_bank_details(cls, companies, field_names=None):

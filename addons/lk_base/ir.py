@@ -135,3 +135,13 @@ class Rule(metaclass=PoolMeta):
         context['web_user'] = Transaction().context.get('web_user') or -1
         context['today'] = Date.today()
         return context
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.append(
+            ('lk.mail.outbox|send_queued', "Send Queued E-mails"))

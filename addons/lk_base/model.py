@@ -3,7 +3,43 @@
 import re
 from collections import defaultdict
 
-from trytond.transaction import check_access
+from trytond.i18n import gettext
+from trytond.model import fields
+from trytond.pyson import Eval
+from trytond.transaction import Transaction, check_access
+
+from .exceptions import EmailValidationError
+
+
+class CompanyDefaultMixin:
+    "New records belong by default to the organization the user works for"
+    __slots__ = ()
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+
+def company_field(ondelete='RESTRICT', fixed=False, **kwargs):
+    """The organization a record belongs to; fixed: chosen when the record
+    is created, read-only once it is saved"""
+    if fixed:
+        kwargs['states'] = {
+            'readonly': Eval('id', -1) >= 0,
+            }
+    return fields.Many2One(
+        'company.company', "Organization", required=True,
+        ondelete=ondelete, **kwargs)
+
+
+def shown_in(*states):
+    """The states of a workflow button: shown only while the record is in
+    one of the states"""
+    if len(states) == 1:
+        invisible = Eval('state') != states[0]
+    else:
+        invisible = ~Eval('state').in_(list(states))
+    return {'invisible': invisible, 'depends': ['state']}
 
 
 def search_fields_domain(clause, field_names):
@@ -64,3 +100,15 @@ def valid_email(address):
     return (len(labels) >= 2
         and all(_EMAIL_LABEL.fullmatch(label) for label in labels)
         and not labels[-1].isdigit())
+
+
+def check_email_field(records, field_names, name='email'):
+    """Refuse with EmailValidationError the records whose e-mail field
+    (name) is set to what is no plain e-mail address"""
+    if field_names and name not in field_names:
+        return
+    for record in records:
+        address = getattr(record, name)
+        if address and not valid_email(address):
+            raise EmailValidationError(gettext(
+                    'lk_base.msg_email_invalid', email=shorten(address)))

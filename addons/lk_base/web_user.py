@@ -5,7 +5,6 @@ import datetime as dt
 import trytond.config as config
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
-from trytond.modules.web_user.user import _send_email
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, Id
 from trytond.report import Report, get_email
@@ -14,11 +13,25 @@ from trytond.transaction import Transaction, without_check_access
 from .exceptions import EmailValidationError, WebUserModificationError
 from .model import shorten, valid_email
 
+# The language of the e-mails of a user who chose none
+DEFAULT_LANGUAGE = 'ru'
 # What lets someone sign in as the subscriber: never sent to the backend
 SECRETS = ['password_hash', 'reset_password_token', 'email_token']
 # A subscriber's identity spans organizations: the staff of one may change
 # only these (the e-mail under conditions, see check_modification)
-STAFF_WRITABLE = {'email', 'party', 'secondary_parties', 'lk_accesses'}
+STAFF_WRITABLE = {
+    'email', 'party', 'secondary_parties', 'lk_accesses', 'language'}
+
+
+def send_email(from_, users, email_func):
+    """web_user's _send_email through the outbox: each user gets the
+    message of email_func(user), sent once the transaction commits and
+    retried until the mail server takes it"""
+    pool = Pool()
+    Outbox = pool.get('lk.mail.outbox')
+    for user in users:
+        # rendered by the sender
+        Outbox.enqueue_method(user, email_func.__name__, user.email, from_)
 
 
 class User(metaclass=PoolMeta):
@@ -34,6 +47,11 @@ class User(metaclass=PoolMeta):
         "Blocked", readonly=True,
         help="A blocked user cannot sign in to the portal.")
     last_sign_in = fields.Timestamp("Last Sign-in", readonly=True)
+    language = fields.Many2One(
+        'ir.lang', "Language", ondelete='SET NULL',
+        domain=[('translatable', '=', True)],
+        help="The language of the e-mails to the user.\n"
+        "The portal sets the one the user registered in.")
     lk_account_count = fields.Function(
         fields.Integer(
             "Accounts",
@@ -91,6 +109,22 @@ class User(metaclass=PoolMeta):
     @classmethod
     def default_blocked(cls):
         return False
+
+    @classmethod
+    def default_language(cls):
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        langs = Lang.search([
+                ('code', '=', DEFAULT_LANGUAGE),
+                ('translatable', '=', True),
+                ], limit=1)
+        return langs[0].id if langs else None
+
+    @property
+    def languages(self):
+        if self.language:
+            return [self.language]
+        return super().languages
 
     @classmethod
     def get_lk_accesses(cls, users, names):
@@ -266,9 +300,32 @@ class User(metaclass=PoolMeta):
         cls.save(users)
         for user in users:
             # Replies go to the organization
-            _send_email(
+            send_email(
                 from_ or (user.company.email if user.company else None),
                 [user], cls.get_email_invitation)
+
+    @classmethod
+    @ModelView.button
+    def validate_email(cls, users, from_=None):
+        "web_user's, through the outbox"
+        for user in users:
+            user.set_email_token()
+        cls.save(users)
+        send_email(from_, users, cls.get_email_validation)
+
+    @classmethod
+    @ModelView.button
+    def reset_password(cls, users, from_=None):
+        """web_user's, through the outbox, and a link not yet expired is
+        sent again rather than nothing (the mail may have been lost)"""
+        now = dt.datetime.now()
+        for user in users:
+            if not (user.reset_password_token
+                    and user.reset_password_token_expire
+                    and user.reset_password_token_expire > now):
+                user.set_reset_password_token()
+        cls.save(users)
+        send_email(from_, users, cls.get_email_reset_password)
 
     def set_invitation_token(self, nbytes=None):
         self.set_reset_password_token(nbytes=nbytes)
@@ -294,7 +351,7 @@ class User(metaclass=PoolMeta):
         ResUser = pool.get('res.user')
         if not ResUser.lk_operator():
             Access.block(cls._lk_accesses_here(users, 'active'))
-            return
+            return 'reload'
         cls.write(users, {
                 'blocked': True,
                 'reset_password_token': None,
@@ -303,6 +360,8 @@ class User(metaclass=PoolMeta):
         Session.delete(Session.search([
                     ('user', 'in', [u.id for u in users]),
                     ]))
+        # the list's tab of blocked users shows them
+        return 'reload'
 
     @classmethod
     @ModelView.button
@@ -323,6 +382,7 @@ class User(metaclass=PoolMeta):
         else:
             cls.write(users, {'blocked': False})
         Access.unblock(accesses)
+        return 'reload'
 
     @classmethod
     def _lk_accesses_here(cls, users, state):

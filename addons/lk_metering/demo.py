@@ -8,9 +8,12 @@ inside the same transaction of user 0.
 import datetime as dt
 import random
 from decimal import Decimal
+from types import SimpleNamespace
 
-from trytond.modules.lk_base.demo import SUBSCRIBER
+from trytond.modules.lk_base.demo import (
+    SUBSCRIBER, bulk_available, bulk_create)
 from trytond.pool import Pool
+from trytond.transaction import Transaction
 
 BATCH = 1000
 WATER_PLACES = ["кухня", "ванная", "санузел"]
@@ -26,8 +29,38 @@ def _months_back(today, count):
     return list(reversed(dates))
 
 
-def generate(organizations, seed=1):
-    "Create channels, windows, meters and a year of accepted readings"
+def _bulk_meters(Meter, values, channels):
+    """The meters of values inserted with bulk_create, as the readings
+    below read them: id, company, decimals and channels in their order"""
+    by_id = {c.id: c for c in channels.values()}
+    ids = bulk_create(Meter, values)
+    return [SimpleNamespace(
+            id=id_, company=SimpleNamespace(id=v['company']),
+            decimals=v['decimals'],
+            channels=sorted(
+                (by_id[c] for c in v['channels'][0][1]),
+                key=lambda c: (c.sequence, c.id)))
+        for id_, v in zip(ids, values)]
+
+
+def _account_ids(organization):
+    "The ids of the organization's accounts in lk.account's order"
+    pool = Pool()
+    Account = pool.get('lk.account')
+    table = Account.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*table.select(
+            table.id, where=table.company == organization.id,
+            order_by=[table.number.asc, table.id.asc]))
+    return [i for i, in cursor]
+
+
+def generate(organizations, seed=1, bulk=None):
+    """Create channels, windows, meters and a year of accepted readings
+
+    bulk inserts the meters and readings with lk_base's bulk_create(), by
+    default where the database allows it (PostgreSQL); the data are the
+    same."""
     pool = Pool()
     Date = pool.get('ir.date')
     Channel = pool.get('lk.meter.channel')
@@ -38,6 +71,8 @@ def generate(organizations, seed=1):
     Reading = pool.get('lk.meter.reading')
 
     rng = random.Random(seed)
+    if bulk is None:
+        bulk = bulk_available()
     today = Date.today()
     dates = _months_back(today, 12)
     subscriber_accounts = {a.account.id for a in Access.search([
@@ -56,7 +91,13 @@ def generate(organizations, seed=1):
     for index, organization in enumerate(organizations):
         channels = Channel.defaults(organization)
         electricity = index == 2
-        accounts = Account.search([('company', '=', organization.id)])
+        if bulk:
+            # ids only: instances of many thousand records cost quadratic
+            # time (ModelStorage.__init__ checks every id of the list)
+            accounts = [
+                SimpleNamespace(id=i) for i in _account_ids(organization)]
+        else:
+            accounts = Account.search([('company', '=', organization.id)])
         values = []
         for account in accounts:
             def add(service, codes, monthly, place=None, digits=5):
@@ -95,8 +136,13 @@ def generate(organizations, seed=1):
             if rng.random() < 0.7 or three_zones:
                 add('hot_water', ['single'], [2.5], place=place)
         for i in range(0, len(values), BATCH):
-            meters.extend(Meter.create(values[i:i + BATCH]))
+            if bulk:
+                meters.extend(_bulk_meters(
+                        Meter, values[i:i + BATCH], channels))
+            else:
+                meters.extend(Meter.create(values[i:i + BATCH]))
 
+    create = (lambda v: bulk_create(Reading, v)) if bulk else Reading.create
     readings = []
     for meter, monthly in zip(meters, usage):
         for channel, average in zip(meter.channels, monthly):
@@ -117,8 +163,13 @@ def generate(organizations, seed=1):
                         'kind': 'regular',
                         })
             if len(readings) >= BATCH:
-                Reading.create(readings)
+                create(readings)
                 readings = []
     if readings:
-        Reading.create(readings)
+        create(readings)
+    if bulk:
+        # the planner's statistics (see lk_base's demo)
+        Transaction().connection.cursor().execute(
+            'ANALYZE "lk_meter", "lk_meter-lk_meter_channel", '
+            '"lk_meter_reading"')
     return meters

@@ -11,6 +11,10 @@ class WindowClosedError(ReadingValidationError):
     pass
 
 
+class ReadingJumpError(ReadingValidationError):
+    "A value far above the usual consumption, taken once confirmed"
+
+
 class MeterValidationError(ValidationError):
     pass
 

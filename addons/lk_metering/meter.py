@@ -3,7 +3,9 @@
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields, sequence_ordered)
-from trytond.modules.lk_base.model import check_readable
+from trytond.modules.lk_base.model import (
+    CompanyDefaultMixin, check_readable, company_field, search_fields_domain,
+    shown_in)
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.rpc import RPC
@@ -20,6 +22,14 @@ SERVICES = [
     ('gas', "Gas"),
     ('heat', "Heat"),
     ]
+# The message of the unit a meter of the service counts in
+UNITS = {
+    'electricity': 'msg_unit_kwh',
+    'cold_water': 'msg_unit_m3',
+    'hot_water': 'msg_unit_m3',
+    'gas': 'msg_unit_m3',
+    'heat': 'msg_unit_gcal',
+    }
 # code, name, sequence: the tariff zones every organization starts with
 DEFAULT_CHANNELS = [
     ('single', "Сутки", 10),
@@ -30,14 +40,13 @@ DEFAULT_CHANNELS = [
     ]
 
 
-class Channel(sequence_ordered(), ModelSQL, ModelView):
+class Channel(
+        CompanyDefaultMixin, sequence_ordered(), ModelSQL, ModelView):
     "A consumption channel: the tariff zone a register counts"
     __name__ = 'lk.meter.channel'
     __string__ = "Consumption Channel"
 
-    company = fields.Many2One(
-        'company.company', "Organization", required=True,
-        ondelete='CASCADE')
+    company = company_field(ondelete='CASCADE')
     name = fields.Char("Name", required=True, translate=True, size=100)
     code = fields.Char("Code", required=True, strip=True, size=50)
 
@@ -49,10 +58,6 @@ class Channel(sequence_ordered(), ModelSQL, ModelView):
             ('code_company_unique', Unique(t, t.company, t.code),
                 'lk_metering.msg_channel_code_unique'),
             ]
-
-    @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
 
     @classmethod
     def defaults(cls, company):
@@ -73,18 +78,13 @@ class Channel(sequence_ordered(), ModelSQL, ModelView):
         return channels
 
 
-class Meter(Workflow, ModelSQL, ModelView):
+class Meter(CompanyDefaultMixin, Workflow, ModelSQL, ModelView):
     "A meter of an account"
     __name__ = 'lk.meter'
     __string__ = "Meter"
     _rec_name = 'serial'
 
-    company = fields.Many2One(
-        'company.company', "Organization", required=True,
-        ondelete='RESTRICT',
-        states={
-            'readonly': Eval('id', -1) >= 0,
-            })
+    company = company_field(fixed=True)
     account = fields.Many2One(
         'lk.account', "Account", required=True, ondelete='RESTRICT',
         domain=[
@@ -94,6 +94,9 @@ class Meter(Workflow, ModelSQL, ModelView):
         "Serial Number", required=True, strip=True, size=50)
     service = fields.Selection(SERVICES, "Service", required=True)
     service_string = service.translated('service')
+    unit = fields.Function(
+        fields.Char("Unit", help="What the register counts: kWh, m³, Gcal."),
+        'get_unit')
     place = fields.Char(
         "Place", size=100, help="Where the meter is: kitchen, bathroom…")
     channels = fields.Many2Many(
@@ -154,19 +157,9 @@ class Meter(Workflow, ModelSQL, ModelView):
                 'replace': RPC(readonly=False, instantiate=0, result=int),
                 })
         cls._buttons.update({
-                'start_replacement': {
-                    'invisible': Eval('state') != 'active',
-                    'depends': ['state'],
-                    },
-                'enter_readings': {
-                    'invisible': Eval('state') != 'active',
-                    'depends': ['state'],
-                    },
+                'start_replacement': shown_in('active'),
+                'enter_readings': shown_in('active'),
                 })
-
-    @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
 
     @classmethod
     def default_digits(cls):
@@ -195,7 +188,12 @@ class Meter(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def search_rec_name(cls, name, clause):
-        return [('serial',) + tuple(clause[1:])]
+        "By serial number, or by the account's number, holder or address"
+        return search_fields_domain(clause, ['serial', 'account.rec_name'])
+
+    def get_unit(self, name):
+        if self.service:
+            return gettext('lk_metering.' + UNITS[self.service])
 
     def get_verification_overdue(self, name):
         pool = Pool()
@@ -244,20 +242,22 @@ class Meter(Workflow, ModelSQL, ModelView):
         Reading = pool.get('lk.meter.reading')
         if date is None:
             date = Date.today()
-        waiting = []
+        periods = {}
         for meter in meters:
             if meter.state != 'active':
                 continue
             is_open, period, _, _ = Window.status(meter, date)
-            if not is_open:
-                continue
-            if not Reading.search([
-                        ('meter', '=', meter.id),
-                        ('period', '=', period),
-                        ('state', 'in', ['new', 'accepted', 'exported']),
-                        ], limit=1):
-                waiting.append(meter)
-        return waiting
+            if is_open:
+                periods[meter] = period
+        if not periods:
+            return []
+        # one search for every meter: the portal's home asks on each request
+        taken = {(r.meter.id, r.period) for r in Reading.search([
+                    ('meter', 'in', [m.id for m in periods]),
+                    ('period', 'in', sorted(set(periods.values()))),
+                    ('state', 'in', ['new', 'accepted', 'exported']),
+                    ], order=[])}
+        return [m for m, p in periods.items() if (m.id, p) not in taken]
 
     @classmethod
     def last_readings(cls, meter, states=ALIVE, date=None):

@@ -15,13 +15,15 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.lk_base.model import check_readable
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.report import Report
 from trytond.rpc import RPC
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, check_access, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import (
-    ReadingModificationError, ReadingValidationError, WindowClosedError)
+    ReadingJumpError, ReadingModificationError, ReadingValidationError,
+    WindowClosedError)
 
 STATES = [
     ('new', "New"),
@@ -74,6 +76,10 @@ def months_between(start, end):
 
 # A counted reading as the history of its channel keeps it
 Counted = namedtuple('Counted', ['id', 'date', 'value', 'kind'])
+# A value far above the usual consumption of its channel (Reading.jumps):
+# the consumption since the previous counted reading and the average month
+Jump = namedtuple(
+    'Jump', ['channel', 'value', 'consumption', 'average', 'previous_date'])
 
 
 def _select_by_meter(table, meter_ids, columns, where=None, order_by=None):
@@ -563,12 +569,14 @@ class Reading(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def submit(cls, meter, values, date=None, source='portal', web_user=None,
-            photo=None, photo_name=None):
+            photo=None, photo_name=None, confirm=False):
         """Take the readings of every channel of the meter on the date
 
         values maps channel ids to values.  Refuses what cannot be right,
         supersedes the still-new readings of the same period, flags jumps
         and overdue verification.  Returns the readings created.
+        A subscriber's jump (see jumps) is refused with ReadingJumpError
+        unless confirm: the subscriber checks the value and confirms it.
 
         Over RPC and in the portal, source and web_user come from who calls:
         the portal's subscriber user, or staff (source 'staff').  Subscribers
@@ -593,6 +601,16 @@ class Reading(Workflow, ModelSQL, ModelView):
                     source = 'portal'
             else:
                 web_user, source = None, 'staff'
+        # One submission per meter at a time, so that a concurrent one (an
+        # app's retry, a second tab) sees this one's readings and supersedes
+        # them: the transaction starts again holding the lock
+        Meter.lock([meter])
+        if backend.name == 'sqlite':
+            # where lock() does nothing: take the database's write lock
+            # now, before the reads below (a no-op write begins it)
+            table = Meter.__table__()
+            transaction.connection.cursor().execute(*table.update(
+                    [table.id], [table.id], where=table.id == meter.id))
         if date is None:
             date = Date.today()
         values = cls._check_submission(meter, values, date)
@@ -621,6 +639,8 @@ class Reading(Workflow, ModelSQL, ModelView):
                             day_from=window.day_from, day_to=window.day_to,
                             next_from=next_from.strftime('%d.%m.%Y'),
                             next_to=next_to.strftime('%d.%m.%Y')))
+        if source in SUBSCRIBER_SOURCES and not confirm:
+            cls.check_jumps(meter, values, date, history)
 
         with without_check_access():
             superseded = cls.search([
@@ -748,6 +768,63 @@ class Reading(Workflow, ModelSQL, ModelView):
         return used / months_between(previous.date, date) > factor * average
 
     @classmethod
+    def jumps(cls, meter, values, date, history=None):
+        """The values of the meter on the date far above its usual
+        consumption, as flagged_jump flags them: more than the window's jump
+        factor (3 by default) times the average monthly consumption of the
+        last year's counted readings of the channel
+
+        values maps channel ids to Decimal values.  Returns a Jump for each
+        of them, the channels' order; nothing without a year's history."""
+        pool = Pool()
+        Window = pool.get('lk.meter.window')
+        window = Window.get_window(meter)
+        factor = window.jump_factor if window else Decimal(3)
+        if history is None:
+            history = cls.counted_history([meter.id])
+        jumps = []
+        for channel in meter.channels:
+            value = values.get(channel.id)
+            counted = history[meter.id, channel.id]
+            if value is None or not cls._jump(
+                    meter, counted, date, value, factor):
+                continue
+            previous = counted_before(counted, date)
+            jumps.append(Jump(
+                    channel, value,
+                    consumption(meter, previous.value, value),
+                    cls.average_consumption(meter, counted, date),
+                    previous.date))
+        return jumps
+
+    @classmethod
+    def check_jumps(cls, meter, values, date, history=None):
+        "Refuse the jumps of the values until the subscriber confirms them"
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        jumps = cls.jumps(meter, values, date, history=history)
+        if not jumps:
+            return
+        lang = Lang.get()
+        step = Decimal(1).scaleb(-meter.decimals)
+        messages = []
+        for jump in jumps:
+            messages.append(gettext(
+                    'lk_metering.msg_reading_jump',
+                    meter=meter.rec_name,
+                    channel=(f' ({jump.channel.rec_name})'
+                        if len(meter.channels) > 1 else ''),
+                    value=lang.format_number(
+                        jump.value, meter.decimals, grouping=False),
+                    consumption=lang.format_number(
+                        jump.consumption.quantize(step), meter.decimals),
+                    average=lang.format_number(
+                        jump.average.quantize(step), meter.decimals),
+                    unit=meter.unit,
+                    previous_date=lang.strftime(jump.previous_date)))
+        raise ReadingJumpError('\n'.join(messages))
+
+    @classmethod
     def submit_batch(cls, submissions, source='import'):
         """Take many submissions at once: a list of (meter, values, date)
 
@@ -779,7 +856,8 @@ class Reading(Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('accepted')
     def accept(cls, readings):
-        pass
+        # the list's tab of new readings no longer shows them
+        return 'reload'
 
     @classmethod
     @ModelView.button_action('lk_metering.wizard_reading_reject')
@@ -798,6 +876,27 @@ class Reading(Workflow, ModelSQL, ModelView):
                         meter=reading.meter.rec_name,
                         channel=reading.channel.rec_name,
                         value=reading.value))
+        cls.send_rejected(readings)
+
+    @classmethod
+    def send_rejected(cls, readings):
+        """E-mail the subscribers who sent the readings that they are
+        rejected and why: one message per submission (meter and date), in
+        the subscriber's language, sent once the transaction commits"""
+        pool = Pool()
+        Outbox = pool.get('lk.mail.outbox')
+        submissions = defaultdict(list)
+        for reading in readings:
+            user = reading.web_user
+            if user and user.email:
+                submissions[user, reading.meter, reading.date].append(
+                    reading.id)
+        for (user, meter, _), ids in submissions.items():
+            # the e-mail lists the readings of the submission rejected here
+            with Transaction().set_context(lk_rejected_readings=ids):
+                Outbox.enqueue_report(
+                    'lk.meter.reading.email_rejected', cls(ids[0]),
+                    user.languages, user.email, from_=meter.company.email)
 
     @classmethod
     @Workflow.transition('exported')
@@ -861,6 +960,25 @@ class Reading(Workflow, ModelSQL, ModelView):
         return output.getvalue()
 
 
+class RejectedEmail(Report):
+    "The e-mail telling a subscriber their readings were rejected"
+    __name__ = 'lk.meter.reading.email_rejected'
+
+    @classmethod
+    def get_context(cls, records, header, data):
+        pool = Pool()
+        Reading = pool.get('lk.meter.reading')
+        context = super().get_context(records, header, data)
+        ids = Transaction().context.get('lk_rejected_readings')
+        readings = Reading.browse(ids) if ids else records
+        context['readings'] = readings
+        context['reasons'] = list(dict.fromkeys(
+                r.reject_reason for r in readings if r.reject_reason))
+        context['portal_url'] = (
+            config.get('lk_portal', 'url', default='') or '').rstrip('/')
+        return context
+
+
 class RejectStart(ModelView):
     __name__ = 'lk.meter.reading.reject.start'
     __string__ = "Reject Readings"
@@ -886,6 +1004,10 @@ class Reject(Wizard):
             [r for r in self.records if r.state == 'new'],
             reason=self.start.reason)
         return 'end'
+
+    def end(self):
+        # the list's tab of new readings no longer shows them
+        return 'reload'
 
 
 FORMATS = [

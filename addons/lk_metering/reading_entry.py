@@ -17,7 +17,11 @@ class EnterStart(ModelView):
         'lk.meter', "Meter", required=True,
         domain=[
             ('state', '=', 'active'),
-            ])
+            ],
+        help="Type the serial number, the account number or the address "
+        "to find the meter.")
+    account = fields.Function(
+        fields.Many2One('lk.account', "Account"), 'on_change_with_account')
     date = fields.Date(
         "Date", required=True,
         help="The day the meter was read: the readings count for its month.")
@@ -26,6 +30,17 @@ class EnterStart(ModelView):
     lines = fields.One2Many(
         'lk.meter.reading.enter.start.line', None, "Readings",
         help="The value of each channel of the meter.")
+
+    @classmethod
+    def default_date(cls):
+        return Pool().get('ir.date').today()
+
+    @fields.depends('meter')
+    def on_change_with_account(self, name=None):
+        if self.meter:
+            # the meter's id comes from the client (see _set_lines)
+            check_readable([self.meter])
+            return self.meter.account
 
     @fields.depends('meter', 'date', 'lines')
     def _set_lines(self):
@@ -84,6 +99,7 @@ class Enter(Wizard):
         if (self.model and self.model.__name__ == 'lk.meter'
                 and self.record and self.record.state == 'active'):
             values['meter'] = self.record.id
+            values['account'] = self.record.account.id
             values['lines'] = Line.channel_lines(self.record, today)
         return values
 

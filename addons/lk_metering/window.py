@@ -2,14 +2,73 @@
 # this repository contains the full copyright notices and license terms.
 import calendar
 import datetime as dt
+from collections import namedtuple
 from decimal import Decimal
 
 from trytond.cache import Cache
 from trytond.model import ModelSQL, ModelView, fields
+from trytond.modules.lk_base.model import (
+    CompanyDefaultMixin, company_field)
+from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from .meter import SERVICES
+
+# The months as a subscriber reads them: Tryton's calendar has no Russian
+# names, and Russian names a period in the nominative («ноябрь 2026») but a
+# day in the genitive («25 ноября»)
+MONTHS = {
+    'en': [
+        "January", "February", "March", "April", "May", "June", "July",
+        "August", "September", "October", "November", "December"],
+    'ru': [
+        "январь", "февраль", "март", "апрель", "май", "июнь", "июль",
+        "август", "сентябрь", "октябрь", "ноябрь", "декабрь"],
+    }
+MONTHS_OF = {
+    'en': MONTHS['en'],
+    'ru': [
+        "января", "февраля", "марта", "апреля", "мая", "июня", "июля",
+        "августа", "сентября", "октября", "ноября", "декабря"],
+    }
+MONTHS_SHORT = {
+    'en': [m[:3] for m in MONTHS['en']],
+    'ru': [
+        "янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен",
+        "окт", "ноя", "дек"],
+    }
+
+# The window of meters as a subscriber follows it: open or not on a day,
+# the period a reading sent that day counts for and the first and last days
+# it is taken (the current window while open, else the next one)
+Deadline = namedtuple('Deadline', ['window', 'open', 'period', 'start', 'end'])
+
+
+def _language(language=None):
+    "The code of MONTHS for the language, by default the transaction's"
+    code = (language or Transaction().language or 'ru').replace('-', '_')
+    code = code.split('_')[0].lower()
+    return code if code in MONTHS else 'en'
+
+
+def format_period(period, language=None):
+    "The month of the period: «ноябрь 2026», «November 2026»"
+    if not period:
+        return ''
+    return f'{MONTHS[_language(language)][period.month - 1]} {period.year}'
+
+
+def format_day(date, language=None):
+    "The day and month of the date: «25 ноября», «25 November»"
+    if not date:
+        return ''
+    return f'{date.day} {MONTHS_OF[_language(language)][date.month - 1]}'
+
+
+def format_month_short(date, language=None):
+    "The month of the date in short: «ноя», «Nov»"
+    return MONTHS_SHORT[_language(language)][date.month - 1]
 
 
 def _day(year, month, day):
@@ -21,14 +80,12 @@ def _next_month(date):
     return (date.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
-class Window(ModelSQL, ModelView):
+class Window(CompanyDefaultMixin, ModelSQL, ModelView):
     "The days of the month an organization takes readings"
     __name__ = 'lk.meter.window'
     __string__ = "Readings Window"
 
-    company = fields.Many2One(
-        'company.company', "Organization", required=True,
-        ondelete='CASCADE')
+    company = company_field(ondelete='CASCADE')
     service = fields.Selection(
         [(None, "")] + SERVICES, "Service",
         help="Leave empty for every service without a window of its own.")
@@ -60,10 +117,6 @@ class Window(ModelSQL, ModelView):
         "their readings in (1: the current and the previous month).")
     # every submission asks for its window
     _get_window_cache = Cache('lk.meter.window.get_window', context=False)
-
-    @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
 
     @classmethod
     def default_day_from(cls):
@@ -134,3 +187,20 @@ class Window(ModelSQL, ModelView):
         if date > end:
             start, end = window.dates(_next_month(date))
         return False, start.replace(day=1), start, end
+
+    @classmethod
+    def deadlines(cls, meters, date=None):
+        """The windows of the meters, each once, as Deadline on the date
+        (by default today), the earliest last day first; meters without a
+        window take readings any day and have none"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        if date is None:
+            date = Date.today()
+        deadlines = {}
+        for meter in meters:
+            window = cls.get_window(meter)
+            if window and window.id not in deadlines:
+                deadlines[window.id] = Deadline(
+                    window, *cls.status(meter, date))
+        return sorted(deadlines.values(), key=lambda d: (d.end, d.window.id))

@@ -37,57 +37,25 @@ from werkzeug.routing import Map, Rule
 from trytond.exceptions import RateLimitException, UserError
 from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
+from trytond.modules.lk_base.access import RIGHTS as ACCESS_RIGHTS
 from trytond.modules.lk_base.portal import as_subscriber
 from trytond.protocols.wrappers import Response, with_pool, with_transaction
 from trytond.transaction import Transaction
 
 from . import portal
 from .exceptions import SignInError
+from .problem import abort_problem, json_response, problem
 
 API = '/api/v1'
 VERSION = '1.0.0'
-RIGHTS = ['view', 'readings', 'payment', 'appeals']
+# What a user may do on an account: see it, and the rights of lk.account.access
+RIGHTS = ['view'] + [f.removeprefix('right_') for f in ACCESS_RIGHTS]
 JSON_MAX_SIZE = 64 * 1024
 JSON_MAX_DEPTH = 16
 # The dates the API takes: anything else is a typing error
 DATE_MIN, DATE_MAX = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 DATE = re.compile(r'[0-9]{4}-[0-9]{2}-[0-9]{2}')
 EMAIL_MAX, PASSWORD_MAX = 254, 1024
-
-
-def _default(value):
-    if isinstance(value, Decimal):
-        return f'{value:.2f}'
-    if hasattr(value, 'isoformat'):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def json_response(data, status=200):
-    return Response(
-        json.dumps(data, default=_default, ensure_ascii=False),
-        status=status, content_type='application/json')
-
-
-def problem(status, detail, title=None, **extensions):
-    """An RFC 9457 problem document; `field` names the field of the request
-    that is wrong"""
-    document = {
-        'type': 'about:blank',
-        'title': title or HTTPStatus(status).phrase,
-        'status': status,
-        'detail': str(detail),
-        **extensions,
-        }
-    response = json_response(document, status=status)
-    response.content_type = 'application/problem+json'
-    response.headers['Cache-Control'] = 'no-store'
-    return response
-
-
-def abort_problem(status, detail, **extensions):
-    "Answer the problem from wherever the handler is"
-    raise HTTPException(response=problem(status, detail, **extensions))
 
 
 # Reading a request
@@ -161,7 +129,7 @@ def parse_date(value, field):
 
 # JSON schemas of the documents (OpenAPI 3.1 uses JSON Schema 2020-12)
 
-def _nullable(type_, **schema):
+def nullable(type_, **schema):
     return {'type': [type_, 'null'], **schema}
 
 
@@ -239,8 +207,8 @@ SCHEMAS = {
             'id': {'type': 'integer'},
             'number': {'type': 'string'},
             'address': {'type': 'string'},
-            'apartment': _nullable('string'),
-            'holder': _nullable('string'),
+            'apartment': nullable('string'),
+            'holder': nullable('string'),
             'organization': {'$ref': '#/components/schemas/OrganizationRef'},
             'role': {
                 'type': 'string', 'enum': ['owner', 'delegate'],
@@ -251,7 +219,7 @@ SCHEMAS = {
                 'items': {'type': 'string', 'enum': RIGHTS},
                 'description': "What the signed-in user may do.",
                 },
-            'end_date': _nullable(
+            'end_date': nullable(
                 'string', format='date',
                 description="The last day of a delegate's access."),
             'state': {'type': 'string', 'enum': ['active', 'closed']},
@@ -263,14 +231,14 @@ SCHEMAS = {
         'properties': {
             'id': {'type': 'integer'},
             'name': {'type': 'string'},
-            'short_name': _nullable('string'),
-            'description': _nullable('string'),
-            'address': _nullable('string'),
-            'phone': _nullable('string'),
-            'emergency_phone': _nullable('string'),
-            'email': _nullable('string'),
-            'office_hours': _nullable('string'),
-            'website': _nullable('string'),
+            'short_name': nullable('string'),
+            'description': nullable('string'),
+            'address': nullable('string'),
+            'phone': nullable('string'),
+            'emergency_phone': nullable('string'),
+            'email': nullable('string'),
+            'office_hours': nullable('string'),
+            'website': nullable('string'),
             },
         },
     'OpenAPI': {
@@ -307,6 +275,7 @@ class Operation:
     request_schema: dict | None
     response_schema: dict | None
     responses: dict = field(default_factory=dict)
+    module: str = 'lk_portal'
 
 
 operations = []
@@ -327,6 +296,10 @@ def api_route(path, methods=('GET',), summary='', description='',
     request body)."""
     def decorator(func):
         handler = _user_errors(func)
+        if auth and 'POST' in methods:
+            # a POST sent again with its Idempotency-Key is applied once
+            from .idempotency import idempotent
+            handler = idempotent(handler)
         if auth:
             handler = portal.subscriber(handler)
         handler = with_pool(with_transaction()(_in_language(handler)))
@@ -349,6 +322,7 @@ def api_route(path, methods=('GET',), summary='', description='',
                     auth=auth, status=status,
                     request_schema=request_schema,
                     response_schema=response_schema,
+                    module=portal.module_of(func),
                     responses={
                         code: HTTPStatus(code).phrase
                         for code in sorted(errors)}))
@@ -416,10 +390,12 @@ def _problem_response(description):
         }
 
 
-def openapi_document():
-    "The OpenAPI 3.1 document of the registered operations"
+def openapi_document(modules):
+    "The OpenAPI 3.1 document of the operations of the modules"
     paths = {}
     for operation in operations:
+        if operation.module not in modules:
+            continue
         path, parameters = _openapi_path(operation.path)
         success = {'description': HTTPStatus(operation.status).phrase}
         if operation.response_schema is not None:
@@ -515,26 +491,17 @@ def _organization(company):
         }
 
 
-def _accesses(pool, web_user, accounts):
-    "The valid access of web_user to each account, by account id"
-    Access = pool.get('lk.account.access')
-    accesses = Access.search([
-            ('web_user', '=', web_user.id),
-            ('account', 'in', [a.id for a in accounts]),
-            ('state', '=', 'active'),
-            ])
-    return {a.account.id: a for a in accesses if a.valid}
-
-
-def _not_found():
+def not_found():
+    "What another subscriber's record looks like to the API"
     return NotFound(gettext('lk_portal.msg_api_not_found'))
 
 
-def _own_accounts(pool, web_user, domain=None):
+def own_accounts(pool, web_user, domain=None):
     "The accounts the rules let the subscriber see, with their access"
     Account = pool.get('lk.account')
+    Access = pool.get('lk.account.access')
     accounts = Account.search(domain or [])
-    accesses = _accesses(pool, web_user, accounts)
+    accesses = Access.valid_for(web_user, accounts)
     return [(a, accesses[a.id]) for a in accounts if a.id in accesses]
 
 
@@ -613,23 +580,23 @@ def accounts(request, pool, web_user):
     "Every account the user holds or was granted, in any organization."
     return json_response([
             _account(account, access)
-            for account, access in _own_accounts(pool, web_user)])
+            for account, access in own_accounts(pool, web_user)])
 
 
 @api_route('/accounts/<int:account_id>', summary="One account of the user",
     response_schema=ref('Account'))
 def account(request, pool, web_user, account_id):
     "Another subscriber's account does not exist (404)."
-    found = _own_accounts(pool, web_user, [('id', '=', account_id)])
+    found = own_accounts(pool, web_user, [('id', '=', account_id)])
     if not found:
-        raise _not_found()
+        raise not_found()
     (account, access), = found
     return json_response(_account(account, access))
 
 
 def _own_organizations(pool, web_user):
     companies = {}
-    for account, _ in _own_accounts(pool, web_user):
+    for account, _ in own_accounts(pool, web_user):
         companies.setdefault(account.company.id, account.company)
     return sorted(companies.values(), key=lambda c: c.display_name)
 
@@ -650,7 +617,7 @@ def organization(request, pool, web_user, organization_id):
     for company in _own_organizations(pool, web_user):
         if company.id == organization_id:
             return json_response(_organization(company))
-    raise _not_found()
+    raise not_found()
 
 
 @api_route('/organizations/<int:organization_id>/public', auth=False,
@@ -663,7 +630,7 @@ def organization_public(request, pool, organization_id):
         companies = Company.search(
             [('id', '=', organization_id)], limit=1)
         if not companies:
-            raise _not_found()
+            raise not_found()
         return json_response(_organization(companies[0]))
 
 
@@ -671,7 +638,7 @@ def organization_public(request, pool, organization_id):
     summary="This document: the API's contract (OpenAPI 3.1)",
     response_schema=ref('OpenAPI'))
 def openapi(request, pool):
-    return json_response(openapi_document())
+    return json_response(openapi_document(portal.activated_modules(pool)))
 
 
 # Any other /api/ request: a problem, not trytond's or a page's answer

@@ -17,14 +17,13 @@ import datetime as dt
 import hmac
 import logging
 import os
+import random
 import secrets
+import time
 from functools import wraps
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-import polib
-from genshi.filters import Translator
-from genshi.template import TemplateLoader
 from werkzeug.exceptions import (
     Forbidden, HTTPException, InternalServerError, NotFound)
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -32,13 +31,17 @@ from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.routing import IntegerConverter, Map, Rule
 from werkzeug.utils import redirect
 
-from trytond import config
+from trytond import backend, config
 from trytond.exceptions import UserError, UserWarning
 from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
 from trytond.modules.lk_base.portal import as_subscriber
+from trytond.pool import Pool
 from trytond.protocols.wrappers import Request, Response
 from trytond.transaction import Transaction
+
+from .i18n import N_, catalog, loader
+from .problem import problem
 
 HERE = Path(__file__).resolve().parent
 LANGUAGES = ['ru', 'en']
@@ -69,6 +72,8 @@ class IdConverter(IntegerConverter):
 
 url_map = Map(strict_slashes=False, converters={'int': IdConverter})
 _endpoints = {}
+# The module of each endpoint
+_modules = {}
 
 
 def database_name():
@@ -88,14 +93,41 @@ def session_lifetime():
             'lk_portal', 'session_lifetime', default=12 * 60 * 60))
 
 
+def module_of(func):
+    "The Tryton module that defines func"
+    parts = func.__module__.split('.')
+    if parts[:2] == ['trytond', 'modules'] and len(parts) > 2:
+        return parts[2]
+    return 'lk_portal'
+
+
 def route(path, methods=('GET',), endpoint=None):
-    "Register the function as the handler of path (werkzeug rule syntax)"
+    """Register the function as the handler of path (werkzeug rule syntax)
+
+    A feature module's routes answer only in a database where the module
+    is activated: elsewhere their paths are unknown (404)."""
     def decorator(func):
         name = endpoint or f'{func.__module__}.{func.__name__}'
         url_map.add(Rule(path, endpoint=name, methods=list(methods)))
         _endpoints[name] = func
+        _modules[name] = module_of(func)
         return func
     return decorator
+
+
+def activated_modules(pool):
+    "The modules activated in the pool's database"
+    # filled by the pool from ir.module when it loads the database
+    return set(pool._modules)
+
+
+def database_pool(database_name):
+    """The pool of the database, loaded as trytond's with_pool does; the
+    routes of the feature modules are registered once it is"""
+    if database_name not in Pool.database_list():
+        with Transaction().start(database_name, 0, readonly=True):
+            Pool(database_name).init()
+    return Pool(database_name)
 
 
 def owns(path):
@@ -120,9 +152,13 @@ def _application(environ, start_response):
         'lk_portal', 'max_upload_size', default=10 * 1024 * 1024)
     adapter = url_map.bind_to_environ(environ)
     try:
+        database = database_name()
+        if database:
+            modules = activated_modules(database_pool(database))
         endpoint, arguments = adapter.match()
-        response = _endpoints[endpoint](
-            request, database_name(), **arguments)
+        if database and _modules[endpoint] not in modules:
+            raise NotFound()
+        response = _retried(_endpoints[endpoint], request, database, arguments)
     except HTTPException as exception:
         response = error_response(request, exception)
     except Exception as exception:
@@ -133,11 +169,40 @@ def _application(environ, start_response):
     return response(environ, start_response)
 
 
+# How long a request is tried again for a concurrent transaction
+RETRY_TIME = 10
+
+
+def _retried(handler, request, database, arguments):
+    """The handler's answer, run again when the database refused it for a
+    concurrent transaction (a serialization failure, a lock not available),
+    as trytond's dispatcher does: with_transaction retries only the writing
+    requests, and [database] retry times, not a lock its transaction must
+    start with (Tryton's lock() takes it NOWAIT): here for RETRY_TIME
+    seconds, as long as one waits for the other requests of a meter"""
+    deadline = time.monotonic() + RETRY_TIME
+    count = 0
+    while True:
+        try:
+            return handler(request, database, **arguments)
+        except Exception as exception:
+            # with_pool answers it as a 500 that carries it
+            cause = getattr(exception, 'description', exception)
+            if (time.monotonic() > deadline
+                    or not isinstance(cause, backend.DatabaseOperationalError)
+                    or isinstance(cause, backend.DatabaseTimeoutError)):
+                raise
+        count += 1
+        logger.debug("Retry %s: %i", request.path, count)
+        time.sleep(min(0.02 * count, 0.2) * random.uniform(0.5, 1.5))
+
+
 STATIC = {
     '/static': str(HERE / 'static'),
     # at the root so that the service worker may control every page
     '/sw.js': str(HERE / 'static' / 'sw.js'),
     '/manifest.webmanifest': str(HERE / 'static' / 'manifest.webmanifest'),
+    '/favicon.ico': str(HERE / 'static' / 'favicon.ico'),
     }
 _served = SharedDataMiddleware(_application, STATIC, cache_timeout=3600)
 
@@ -163,19 +228,19 @@ def is_api(request):
 # What an error answers when the handler gave no message of its own
 # (portal catalog); the API's 404 is a resource, not a page
 ERRORS = {
-    400: "The request is not valid.",
-    401: "Sign in to continue.",
-    403: "You may not do this.",
-    404: "There is no such page.",
-    405: "This address does not answer this method.",
-    413: "What you sent is too large.",
-    429: "Too many attempts: wait a few minutes and try again.",
-    500: "Something went wrong on our side: try again later.",
+    400: N_("The request is not valid."),
+    401: N_("Sign in to continue."),
+    403: N_("You may not do this."),
+    404: N_("There is no such page."),
+    405: N_("This address does not answer this method."),
+    413: N_("What you sent is too large."),
+    429: N_("Too many attempts: wait a few minutes and try again."),
+    500: N_("Something went wrong on our side: try again later."),
     }
 API_ERRORS = {
     **ERRORS,
-    404: "Not found.",
-    405: "This method is not allowed here.",
+    404: N_("Not found."),
+    405: N_("This method is not allowed here."),
     }
 
 
@@ -208,7 +273,6 @@ def error_response(request, exception):
             pass
     try:
         if is_api(request):
-            from .api import problem
             response = problem(status, message)
         else:
             response = render_error(request, status, message)
@@ -227,13 +291,29 @@ def render_error(request, status, message):
     try:
         return render(
             request, 'error.html', status=status, code=status,
-            message=message, web_user=None)
+            message=message, back=back_path(request), web_user=None)
     except Exception:
         logger.exception("the error page of %s failed", request.path)
         return Response(message or '', status=status, mimetype='text/plain')
 
 
+def back_path(request):
+    "The path of the portal's page that linked to the request, or None"
+    referrer = urlsplit(request.referrer or '')
+    if not referrer.path or referrer.netloc != request.host:
+        return None
+    path = safe_next(referrer.path + (
+            f'?{referrer.query}' if referrer.query else ''), default=None)
+    if path != request.full_path.rstrip('?'):
+        return path
+
+
 # Language
+
+def translate(request, message):
+    "The message in the request's language (the portal's catalog)"
+    return catalog(language(request)).gettext(message)
+
 
 def language(request):
     "The language of the request: cookie, then Accept-Language, then ru"
@@ -242,50 +322,6 @@ def language(request):
         return chosen
     best = request.accept_languages.best_match(LANGUAGES)
     return best or LANGUAGES[0]
-
-
-class Catalog:
-    "The portal's translations of one language (i18n/<code>.po)"
-
-    def __init__(self, code):
-        path = HERE / 'i18n' / f'{code}.po'
-        self.messages = {}
-        if path.exists():
-            for entry in polib.pofile(str(path)):
-                if entry.msgstr and not entry.obsolete:
-                    self.messages[entry.msgid] = entry.msgstr
-
-    def gettext(self, message):
-        return self.messages.get(message, message)
-
-    ugettext = gettext
-
-    def ngettext(self, singular, plural, n):
-        return self.gettext(singular if n == 1 else plural)
-
-    ungettext = ngettext
-
-
-_catalogs = {}
-_loaders = {}
-
-
-def catalog(code):
-    if code not in _catalogs:
-        _catalogs[code] = Catalog(code)
-    return _catalogs[code]
-
-
-def loader(code):
-    "A template loader whose templates translate their text into code"
-    if code not in _loaders:
-        translator = Translator(catalog(code))
-
-        def callback(template):
-            translator.setup(template)
-        _loaders[code] = TemplateLoader(
-            str(HERE / 'templates'), auto_reload=False, callback=callback)
-    return _loaders[code]
 
 
 # CSRF: every form repeats a token that only the browser's own cookies give.
@@ -336,6 +372,7 @@ def render(request, template, status=200, **values):
     code = language(request)
     translate = catalog(code).gettext
     values.setdefault('web_user', getattr(request, 'lk_web_user', None))
+    values.setdefault('menu', getattr(request, 'lk_menu', []))
     stream = loader(code).load(template).generate(
         request=request, _=translate, language=code, languages=LANGUAGES,
         csrf_field=CSRF_FIELD, csrf_token=csrf_token(request),
@@ -408,28 +445,48 @@ def session_user(request, pool):
     the rules of the sign-in (web.user lk_sign_in) hold for every request
     however its session was made."""
     Session = pool.get('web.user.session')
+    WebUser = pool.get('web.user')
     key = session_key(request)
     if not key:
         return None
-    sessions = Session.search([('key', '=', key)], limit=1)
-    if not sessions:
+    # One query on every request, not the ORM's search and two reads
+    session, user = Session.__table__(), WebUser.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*session.join(
+            user, condition=session.user == user.id).select(
+            session.id, session.create_date, session.write_date, user.id,
+            user.active, user.blocked, user.email_valid,
+            where=session.key == key, limit=1))
+    row = cursor.fetchone()
+    if not row:
         return None
-    session, = sessions
+    (session_id, created, written, user_id, active, blocked,
+        email_valid) = row
     now = dt.datetime.now()
-    user = session.user
-    if (now - session.create_date > session_lifetime()
-            or now - (session.write_date or session.create_date)
-            > session_idle()
-            or not user.active or user.blocked or not user.email_valid):
-        with Transaction().new_transaction(readonly=False):
-            Session.delete([Session(session.id)])
+    if (now - created > session_lifetime()
+            or now - (written or created) > session_idle()
+            or not active or blocked or not email_valid):
+        _session_aside(Session, session_id, Session.delete)
         return None
     # Touched at most once a minute: a read of a page writes rarely
-    if now - (session.write_date or session.create_date) > dt.timedelta(
-            minutes=1):
-        with Transaction().new_transaction(readonly=False):
-            Session.write([Session(session.id)], {})
-    return user
+    if now - (written or created) > dt.timedelta(minutes=1):
+        _session_aside(
+            Session, session_id, lambda s: Session.write(s, {}))
+    return WebUser(user_id)
+
+
+def _session_aside(Session, session_id, change):
+    """Change the session in a short transaction of its own that neither
+    waits nor fails the request: concurrent requests of one session (a page
+    and its service worker, an app's parallel calls) touch it at the same
+    moment, and one touch is enough"""
+    try:
+        with Transaction().new_transaction() as transaction:
+            transaction.database.lock_records(
+                transaction.connection, Session._table, [session_id])
+            change([Session(session_id)])
+    except backend.DatabaseOperationalError:
+        logger.debug("session %s changed concurrently", session_id)
 
 
 def subscriber(func):
@@ -440,13 +497,13 @@ def subscriber(func):
         web_user = session_user(request, pool)
         if not web_user:
             if is_api(request):
-                from .api import problem
                 return problem(401, gettext('lk_portal.msg_sign_in_required'))
             return redirect('/login?next=' + quote(
                     request.full_path.rstrip('?'), safe='/'))
         request.lk_web_user = web_user
         with Transaction().set_context(language=language(request)), \
                 as_subscriber(web_user):
+            request.lk_menu = pool.get('lk.portal').menu(request, web_user)
             response = func(
                 request, pool, *args, web_user=web_user, **kwargs)
         # A subscriber's data: no cache keeps it
@@ -458,6 +515,15 @@ def subscriber(func):
 def not_found():
     "What another subscriber's record looks like: it does not exist"
     return NotFound(gettext('lk_portal.msg_not_found'))
+
+
+def valid_access(web_user, account):
+    "The user's valid access to the account, else 404"
+    Access = Pool().get('lk.account.access')
+    access = Access.valid_for(web_user, [account]).get(int(account))
+    if not access:
+        raise not_found()
+    return access
 
 
 def get_or_404(Model, record_id):

@@ -9,7 +9,6 @@ an invitation found by its token) say so with `without_check_access`.
 """
 import datetime as dt
 import logging
-import threading
 from collections import OrderedDict
 from email.message import EmailMessage
 from functools import wraps
@@ -24,40 +23,15 @@ from trytond.exceptions import RateLimitException, UserError
 from trytond.modules.lk_base.model import EMAIL_SIZE, valid_email
 from trytond.pool import Pool
 from trytond.protocols.wrappers import Response, with_pool, with_transaction
-from trytond.sendmail import (
-    SMTPDataManager, send_message, send_message_transactional)
 from trytond.tools.email_ import set_from_header
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import SignInError
 from .portal import (
-    HERE, LANGUAGE_COOKIE, LANGUAGES, SESSION_COOKIE, catalog, check_csrf,
+    HERE, LANGUAGE_COOKIE, LANGUAGES, SESSION_COOKIE, check_csrf,
     get_or_404, language, not_found, render, render_error, rotate_csrf,
     route, safe_next, session_lifetime, session_user, set_cookie,
-    subscriber)
-
-# The home page's tiles of the feature modules: each module appends
-#   {'module': 'lk_metering', 'title': "Meter readings",
-#    'url': '/accounts/{account}/readings', 'right': 'readings'}
-# and the tile shows, for each account with the right, once the module
-# is activated. Titles are translated with the portal's catalog.
-TILES = []
-
-# The home page's panels of the feature modules, shown once the module is
-# activated: {'module': 'lk_metering', 'panel': func} where
-# func(request, pool, web_user) returns None (nothing to show) or a namespace
-# with name, title, text, url and count
-HOME_PANELS = []
-
-# The actions on one account, shown only with the access right
-ACTIONS = [
-    {'right': 'readings', 'title': "Submit meter readings",
-        'url': '/accounts/{account}/readings'},
-    {'right': 'payment', 'title': "Pay online",
-        'url': '/accounts/{account}/payment'},
-    {'right': 'appeals', 'title': "Write an appeal",
-        'url': '/accounts/{account}/appeals'},
-    ]
+    subscriber, translate as _, valid_access)
 
 PUBLIC_FIELDS = [
     'short_name', 'description', 'public_address', 'phone',
@@ -71,11 +45,6 @@ NUMBER_SIZE = 50
 
 _common_passwords = None
 logger = logging.getLogger(__name__)
-
-
-def _(request, message):
-    "The message in the request's language (the portal's catalog)"
-    return catalog(language(request)).gettext(message)
 
 
 def localized(func):
@@ -103,39 +72,32 @@ def site_url(request, path):
     return base.rstrip('/') + path
 
 
-class MailAfterCommit(SMTPDataManager):
-    """Sends the transaction's messages from a thread once it commits: the
-    time of an answer must not tell whether it sent one, nor wait for the
-    mail server (a rolled back transaction sends nothing; a failure to send
-    is logged by trytond)
-
-    Not when the response is closed: werkzeug's development server closes
-    it only when the browser ends the connection."""
-
-    def __eq__(self, other):
-        return type(other) is type(self) and super().__eq__(other)
-
-    def tpc_vote(self, trans):
-        pass
-
-    def tpc_finish(self, trans):
-        queue, self.queue = self.queue, []
-
-        def send():
-            for from_addr, to_addrs, message in queue:
-                send_message(message, from_addr, to_addrs)
-        threading.Thread(target=send, daemon=True).start()
+def web_url(request, option):
+    """web_user's link of its e-mails ([web] option: email_validation_url,
+    reset_password_url), checked like site_url"""
+    url = config.get('web', option, default=None)
+    if not url or urlsplit(url).scheme not in {'http', 'https'}:
+        logger.error(
+            "[web] %s is not set (or not an http(s) URL): the portal "
+            "refuses to send e-mails with its links", option)
+        raise ServiceUnavailable(response=render_error(
+                request, 503, _(request, "The portal cannot send e-mails "
+                    "now. Try again later or contact your organization.")))
+    return url
 
 
 def send_mail(response, to, subject, body):
-    "Send the e-mail once the transaction commits, without waiting for it"
+    """Queue the e-mail in lk_base's outbox: sent once the transaction
+    commits, without the answer waiting for it, and again until the mail
+    server takes it"""
+    Outbox = Pool().get('lk.mail.outbox')
     message = EmailMessage()
     from_ = config.get('email', 'from')
     set_from_header(message, from_, from_)
     message['To'] = to
     message['Subject'] = subject
     message.set_content(body)
-    send_message_transactional(message, datamanager=MailAfterCommit())
+    Outbox.enqueue(message)
     return response
 
 
@@ -222,37 +184,6 @@ def organizations(ids):
     return result
 
 
-def activated(pool, modules):
-    Module = pool.get('ir.module')
-    if not modules:
-        return set()
-    with without_check_access():
-        return {m.name for m in Module.search([
-                    ('name', 'in', list(modules)),
-                    ('state', '=', 'activated'),
-                    ])}
-
-
-def valid_access(pool, web_user, account_id):
-    "The signed-in user's valid access to the account, or None"
-    Access = pool.get('lk.account.access')
-    for access in Access.search([
-                ('web_user', '=', web_user.id),
-                ('account', '=', account_id),
-                ('state', '=', 'active'),
-                ]):
-        if access.valid:
-            return access
-
-
-def account_actions(access):
-    return [
-        SimpleNamespace(
-            right=a['right'], title=a['title'],
-            url=a['url'].format(account=access.account.id))
-        for a in ACTIONS if access.has_right(a['right'])]
-
-
 # Sign-in, sign-out, registration, e-mail validation, password reset
 
 @route('/login', methods=('GET', 'POST'))
@@ -276,9 +207,10 @@ def login(request, pool):
                     "and try again.")),
             WebUser.lk_sign_in_wait(email))
     except SignInError as exception:
+        # the address is not confirmed: the page offers a new link
         return render(
             request, 'login.html', next=next_, email=email,
-            error=exception.message)
+            error=exception.message, resend=True)
     if not user:
         return render(
             request, 'login.html', next=next_, email=email,
@@ -328,6 +260,7 @@ def register(request, pool):
         return render(
             request, 'register.html', status=400, errors=errors, **values)
     login_url = site_url(request, '/login')
+    web_url(request, 'email_validation_url')
     # Hashed for a known e-mail too: the answer takes the same time
     password_hash = WebUser.hash_password(password)
     users = WebUser.search([('email', '=', email)], limit=1)
@@ -337,6 +270,8 @@ def register(request, pool):
                         'email': email,
                         'password_hash': password_hash,
                         'lk_consent_date': dt.datetime.now(),
+                        # the language of its e-mails
+                        'language': mail_language(pool, language(request)),
                         }])
         except UserError as exception:
             Transaction().rollback()
@@ -349,36 +284,65 @@ def register(request, pool):
     # holds a user; the mailbox's owner learns what happened
     response = render(
         request, 'message.html', title=_(request, "Check your mailbox"),
-        message=_(request, "We sent a message to the address you gave. "
-            "Follow its link to confirm the address, then sign in."),
+        message=_(request, "A message with a link is on its way to the "
+            "address you gave: it usually arrives within a minute, later "
+            "when the mail server is busy. Follow its link to confirm the "
+            "address, then sign in."),
         link='/login' + (f'?next={next_}' if next_ else ''),
         link_text=_(request, "Sign in"))
     if user.blocked:
         return response
     if not user.email_valid:
-        # a password chosen before stays: only the link proves the address
-        user.set_email_token()
-        user.save()
-        return send_validation(request, response, user)
+        # a password chosen before stays: only the link proves the address;
+        # where the user was going (an invitation) survives in its link
+        with Transaction().set_context(lk_next=next_ or None):
+            WebUser.validate_email([user])
+        return response
+    reset_url = site_url(request, '/reset-request')
+    # In the user's language, not the request's
+    code = user.language.code if user.language else None
+    request = SimpleNamespace(cookies={LANGUAGE_COOKIE: (
+                code if code in LANGUAGES else language(request))})
     return send_mail(response, user.email,
         _(request, "You already have a user"),
         _(request, "Hello,\n\nsomeone, maybe you, tried to register in the "
             "Personal Account with this e-mail address. It already has a "
             "user: sign in here:") + f"\n\n{login_url}\n\n"
         + _(request, "If you forgot your password, choose a new one here:")
-        + f"\n\n{site_url(request, '/reset-request')}\n\n"
+        + f"\n\n{reset_url}\n\n"
         + _(request, "If it was not you, ignore this message: nothing "
             "changed."))
 
 
-def send_validation(request, response, user):
-    url = site_url(request, '/validate?' + urlencode(
-            {'token': user.email_token}))
-    return send_mail(response, user.email,
-        _(request, "Confirm your e-mail address"),
-        _(request, "Hello,\n\nto confirm your e-mail address for the "
-            "Personal Account, follow this link:") + f"\n\n{url}\n\n"
-        + _(request, "If you did not register, ignore this message."))
+@route('/resend-validation', methods=('POST',))
+@with_pool
+@with_transaction()
+@localized
+def resend_validation(request, pool):
+    """A new link to confirm the address, for the sign-in page of a user
+    whose address is not confirmed: the same answer for any address"""
+    WebUser = pool.get('web.user')
+    check_csrf(request)
+    web_url(request, 'email_validation_url')
+    email = (request.form.get('email') or '').strip().lower()
+    if email and len(email) <= EMAIL_SIZE:
+        WebUser.lk_resend_validation(email)
+    return render(
+        request, 'message.html', title=_(request, "Check your mailbox"),
+        message=_(request, "If this address belongs to a user whose "
+            "address is not confirmed yet, a new link to confirm it is on "
+            "its way to it: it usually arrives within a minute."),
+        link='/login', link_text=_(request, "Sign in"))
+
+
+def mail_language(pool, code):
+    "The id of the language of the code for e-mails, None if not offered"
+    Lang = pool.get('ir.lang')
+    langs = Lang.search([
+            ('code', '=', code),
+            ('translatable', '=', True),
+            ], limit=1)
+    return langs[0].id if langs else None
 
 
 @route('/validate')
@@ -396,11 +360,13 @@ def validate(request, pool):
             message=_(request, "This link is not valid or was already "
                 "used."),
             link='/login', link_text=_(request, "Sign in"))
+    next_ = safe_next(request.args.get('next'), default='')
     return render(
         request, 'message.html', title=_(request, "E-mail confirmed"),
         message=_(request, "Your e-mail address is confirmed. You can "
             "sign in now."),
-        link='/login', link_text=_(request, "Sign in"))
+        link='/login' + (f'?{urlencode({"next": next_})}' if next_ else ''),
+        link_text=_(request, "Sign in"))
 
 
 @route('/reset-request', methods=('GET', 'POST'))
@@ -412,32 +378,20 @@ def reset_request(request, pool):
     if request.method == 'GET':
         return render(request, 'reset_request.html')
     check_csrf(request)
-    reset_url = site_url(request, '/reset')
+    site_url(request, '/reset')
+    web_url(request, 'reset_password_url')
     email = (request.form.get('email') or '').strip().lower()
     users = WebUser.search([('email', '=', email)], limit=1) if (
         email and len(email) <= EMAIL_SIZE) else []
     response = render(
         request, 'message.html', title=_(request, "Check your mailbox"),
-        message=_(request, "If this address belongs to a user, we sent "
-            "it a link to choose a new password."),
+        message=_(request, "If this address belongs to a user, a link "
+            "to choose a new password is on its way to it: it usually "
+            "arrives within a minute."),
         link='/login', link_text=_(request, "Sign in"))
     if users and not users[0].blocked:
-        user, = users
-        now = dt.datetime.now()
-        # A link not yet expired is sent again rather than replaced
-        if not (user.reset_password_token
-                and user.reset_password_token_expire
-                and user.reset_password_token_expire > now):
-            user.set_reset_password_token()
-            user.save()
-        url = reset_url + '?' + urlencode({
-                'token': user.reset_password_token,
-                'email': user.email})
-        send_mail(response, user.email,
-            _(request, "Reset your password"),
-            _(request, "Hello,\n\nto choose a new password for the "
-                "Personal Account, follow this link:") + f"\n\n{url}\n\n"
-            + _(request, "If you did not ask for it, ignore this message."))
+        # web_user's mail, the one staff send from the backend too
+        WebUser.reset_password(users)
     return response
 
 
@@ -452,6 +406,14 @@ def reset(request, pool):
     email = (request.values.get('email') or '').strip().lower()
     values = {'token': token, 'email': email, 'errors': []}
     if request.method == 'GET':
+        # A used or expired link says so before a password is typed
+        if not WebUser.lk_reset_token_valid(email, token):
+            return render(
+                request, 'message.html', status=400,
+                title=_(request, "Link not valid"),
+                message=_(request, "This link is not valid, has expired or "
+                    "was already used. Ask for a new one."),
+                link='/reset-request', link_text=_(request, "Reset password"))
         return render(request, 'reset.html', **values)
     check_csrf(request)
     password = request.form.get('password') or ''
@@ -494,6 +456,7 @@ def set_language(request, database_name, code):
 @subscriber
 def home(request, pool, web_user):
     Access = pool.get('lk.account.access')
+    Portal = pool.get('lk.portal')
     accesses = Access.search([('web_user', '=', web_user.id)])
     valid = [a for a in accesses if a.valid]
     orgs = organizations([a.account.company.id for a in valid])
@@ -504,7 +467,8 @@ def home(request, pool, web_user):
         by_address.setdefault(account.building.address, []).append(
             SimpleNamespace(
                 access=access, account=account,
-                organization=orgs[account.company.id]))
+                organization=orgs[account.company.id],
+                actions=Portal.account_actions(request, access)))
     # The user's own requests, as they sent them: whether the organization
     # has an account with the number is not theirs to know
     with without_check_access():
@@ -517,17 +481,11 @@ def home(request, pool, web_user):
             for a in Access.browse([
                     a.id for a in accesses
                     if a.state in {'requested', 'declined'}])]
-    modules = activated(
-        pool, {t['module'] for t in TILES + HOME_PANELS})
-    tiles = [t for t in TILES if t['module'] in modules]
-    panels = [
-        panel for panel in (
-            p['panel'](request, pool, web_user) for p in HOME_PANELS
-            if p['module'] in modules)
-        if panel]
     return render(
         request, 'home.html', groups=by_address, pending=pending,
-        tiles=tiles, panels=panels, sent=request.args.get('sent'))
+        panels=Portal.home_panels(request, web_user),
+        rights=Portal.rights(request),
+        sent=request.args.get('sent'))
 
 
 @route('/accounts/<int:account_id>')
@@ -536,21 +494,14 @@ def home(request, pool, web_user):
 @subscriber
 def account(request, pool, web_user, account_id):
     Account = pool.get('lk.account')
+    Portal = pool.get('lk.portal')
     record = get_or_404(Account, account_id)
-    access = valid_access(pool, web_user, record.id)
-    if not access:
-        raise not_found()
+    access = valid_access(web_user, record)
     organization = organizations([record.company.id])[record.company.id]
-    modules = activated(pool, {t['module'] for t in TILES})
-    tiles = [
-        SimpleNamespace(
-            title=t['title'], url=t['url'].format(account=record.id))
-        for t in TILES if t['module'] in modules
-        and access.has_right(t.get('right', 'view'))]
     return render(
         request, 'account.html', account=record, access=access,
-        organization=organization, actions=account_actions(access),
-        tiles=tiles)
+        organization=organization,
+        actions=Portal.account_actions(request, access))
 
 
 @route('/accounts/add', methods=('GET', 'POST'))
@@ -559,11 +510,18 @@ def account(request, pool, web_user, account_id):
 @subscriber
 def account_add(request, pool, web_user):
     Company = pool.get('company.company')
+    Account = pool.get('lk.account')
     Access = pool.get('lk.account.access')
     with without_check_access():
         companies = Company.search([
                 ('registration_policy', '!=', 'closed'),
                 ])
+        # Only the organizations that serve subscribers: not the operator
+        # nor a holding, which have no accounts of their own
+        companies = [
+            c for c in companies if Account.search([
+                    ('company', '=', c.id), ('state', '=', 'active'),
+                    ], limit=1, order=[])]
     choices = organizations([c.id for c in companies])
     values = {
         'organizations': list(choices.values()),
@@ -644,8 +602,8 @@ def account_request_wait(pool, web_user):
 def owner_access(pool, web_user, account_id):
     Account = pool.get('lk.account')
     record = get_or_404(Account, account_id)
-    access = valid_access(pool, web_user, record.id)
-    if not access or access.role != 'owner':
+    access = valid_access(web_user, record)
+    if access.role != 'owner':
         raise not_found()
     return record
 
@@ -656,8 +614,10 @@ def owner_access(pool, web_user, account_id):
 @subscriber
 def delegates(request, pool, web_user, account_id):
     Access = pool.get('lk.account.access')
+    Portal = pool.get('lk.portal')
     record = owner_access(pool, web_user, account_id)
     organization = organizations([record.company.id])[record.company.id]
+    rights = Portal.rights(request)
 
     def page(status=200, error=None, sent=None):
         accesses = Access.search([
@@ -668,7 +628,8 @@ def delegates(request, pool, web_user, account_id):
         return render(
             request, 'delegates.html', status=status, account=record,
             organization=organization, delegates=accesses, error=error,
-            sent=sent, form=request.form)
+            sent=sent, revoked=request.args.get('revoked'),
+            form=request.form, rights=rights)
 
     if request.method == 'GET':
         return page(sent=request.args.get('sent'))
@@ -693,8 +654,10 @@ def delegates(request, pool, web_user, account_id):
                     'invitation_email': email,
                     'granted_by': web_user.id,
                     'end_date': end_date,
-                    **{f'right_{r}': bool(request.form.get(r))
-                        for r in ['readings', 'payment', 'appeals']},
+                    # a right no activated module offers is not given
+                    **{f: False for f in Access.right_fields()},
+                    **{f'right_{r.name}': bool(request.form.get(r.name))
+                        for r in rights},
                     }])
     except UserError as exception:
         Transaction().rollback()
@@ -714,13 +677,15 @@ def delegates(request, pool, web_user, account_id):
 
 
 @route('/accounts/<int:account_id>/delegates/<int:access_id>/revoke',
-    methods=('POST',))
+    methods=('GET', 'POST'))
 @with_pool
 @with_transaction()
 @subscriber
 def delegate_revoke(request, pool, web_user, account_id, access_id):
+    "Asks first (a page, no script needed), then revokes the access"
     Access = pool.get('lk.account.access')
-    check_csrf(request)
+    if request.method == 'POST':
+        check_csrf(request)
     record = owner_access(pool, web_user, account_id)
     accesses = Access.search([
             ('id', '=', access_id),
@@ -730,9 +695,15 @@ def delegate_revoke(request, pool, web_user, account_id, access_id):
             ], limit=1)
     if not accesses:
         raise not_found()
+    if request.method == 'GET':
+        organization = organizations([record.company.id])[record.company.id]
+        return render(
+            request, 'delegate_revoke.html', account=record,
+            organization=organization, delegate=accesses[0])
     # owner_access() proved the user owns the account
     Access.revoke(accesses[:1])
-    return redirect(f'/accounts/{record.id}/delegates', code=303)
+    return redirect(
+        f'/accounts/{record.id}/delegates?revoked=1', code=303)
 
 
 @route('/invitations/<token>', methods=('GET', 'POST'))
@@ -781,9 +752,7 @@ def invitation(request, pool, token):
 @subscriber
 def organizations_page(request, pool, web_user):
     Access = pool.get('lk.account.access')
-    accesses = [
-        a for a in Access.search([('web_user', '=', web_user.id)])
-        if a.valid]
+    accesses = Access.valid_for(web_user).values()
     orgs = organizations([a.account.company.id for a in accesses])
     return render(
         request, 'organizations.html', organizations=list(orgs.values()))

@@ -4,6 +4,7 @@ import datetime as dt
 import math
 import secrets
 from hmac import compare_digest
+from urllib.parse import urlencode
 
 from sql import Null
 from sql.aggregate import Count
@@ -106,6 +107,48 @@ class User(metaclass=PoolMeta):
         if _dummy_hash is None:
             _dummy_hash = cls.hash_password(secrets.token_urlsafe())
         return _dummy_hash
+
+    @classmethod
+    def lk_resend_validation(cls, email):
+        """E-mail a new link to confirm the address to the user of the
+        e-mail if it is not confirmed yet
+
+        At most [session] max_resend (3) times per e-mail in the window of
+        the sign-in attempts; the same nothing is returned for any e-mail."""
+        pool = Pool()
+        Attempt = pool.get('web.user.authenticate.attempt')
+        email = (email or '').strip().lower()
+        key = f'lk.resend:{email}'
+        if (Attempt.count(key) >= config.getint(
+                    'session', 'max_resend', default=3)
+                or Attempt.count_ip() > max_attempt_network()):
+            return
+        Attempt.add(key)
+        users = cls.search([('email', '=', email)], limit=1)
+        if users and not (users[0].email_valid or users[0].blocked):
+            cls.validate_email(users)
+
+    def get_email_validation_url(self, url=None):
+        """web_user's link, with the portal's page the user was going to
+        (context lk_next, e.g. an invitation): it survives the mail"""
+        url = super().get_email_validation_url(url=url)
+        if url and (next_ := Transaction().context.get('lk_next')):
+            url += ('&' if '?' in url else '?') + urlencode({'next': next_})
+        return url
+
+    @classmethod
+    def lk_reset_token_valid(cls, email, token):
+        "Whether the reset token is the user's of the e-mail and not expired"
+        email = (email or '').strip().lower()
+        users = cls.search([('email', '=', email)], limit=1) if email else []
+        if not users or not token:
+            return False
+        user, = users
+        expected = user.reset_password_token
+        expire = user.reset_password_token_expire
+        return bool(expected and compare_digest(
+                expected.encode(), token.encode())
+            and expire and expire > dt.datetime.now())
 
     @classmethod
     def lk_reset_password(cls, email, token, password):

@@ -2,100 +2,37 @@
 # this repository contains the full copyright notices and license terms.
 
 import datetime
+from email import message_from_bytes, policy
 from unittest.mock import patch
 
 from trytond.exceptions import RateLimitException, UserError
 from trytond.model.exceptions import AccessError
 from trytond.model.modelview import AccessButtonError
 from trytond.modules.company.tests import CompanyTestMixin, create_company
-from trytond.modules.lk_base import access as access_module
+from trytond.modules.lk_base import mail as mail_module
 from trytond.modules.lk_base.company import _bank_account_key_valid
 from trytond.modules.lk_base.portal import as_subscriber
-from trytond.modules.web_user import user as web_user_module
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
-from trytond.transaction import Transaction, check_access
+from trytond.transaction import Transaction
+
+from .helpers import (
+    LkModuleTestMixin, as_staff, create_account, create_organizations,
+    create_shared_subscriber, create_staff, create_subscriber,
+    create_web_user, email_text, grant)
 
 
-def create_staff(login, company, rights):
-    pool = Pool()
-    User = pool.get('res.user')
-    ModelData = pool.get('ir.model.data')
-    user, = User.create([{
-                'login': login,
-                'companies': [('add', [company.id])],
-                'company': company.id,
-                'groups': [('add', [
-                            ModelData.get_id('lk_base', r) for r in rights])],
-                }])
-    return user
+def last_mail(to):
+    "The last message queued to the address, rendered"
+    Outbox = Pool().get('lk.mail.outbox')
+    outbox, = Outbox.search(
+        [('to', '=', to)], order=[('id', 'DESC')], limit=1)
+    text = outbox.message or outbox.render_message()
+    return message_from_bytes(
+        text.encode('utf-8'), policy=policy.default)
 
 
-def create_account(company, number):
-    pool = Pool()
-    Building = pool.get('lk.building')
-    Account = pool.get('lk.account')
-    building, = Building.create([{
-                'company': company.id,
-                'city': "Отрадный",
-                'street': "Ленина",
-                'house': number,
-                }])
-    account, = Account.create([{
-                'company': company.id,
-                'number': number,
-                'building': building.id,
-                }])
-    return account
-
-
-def unrestricted_actions():
-    """The buttons of lk's models and lk's wizards that no group restricts:
-    (model, button) and (wizard, None)"""
-    pool = Pool()
-    Button = pool.get('ir.model.button')
-    ActionWizard = pool.get('ir.action.wizard')
-    unrestricted = []
-    for type_ in ['model', 'wizard']:
-        for name, klass in pool.iterobject(type=type_):
-            if not (name.startswith('lk.') or name == 'web.user'):
-                continue
-            if type_ == 'model':
-                for button in getattr(klass, '_buttons', {}):
-                    if not Button.get_groups(name, button):
-                        unrestricted.append((name, button))
-            elif not ActionWizard.get_groups(name):
-                unrestricted.append((name, None))
-    return unrestricted
-
-
-def email_text(message):
-    "The text parts of the e-mail message, decoded"
-    return ''.join(
-        part.get_payload(decode=True).decode(
-            part.get_content_charset() or 'utf-8')
-        for part in message.walk()
-        if part.get_content_maintype() == 'text')
-
-
-def create_shared_subscriber(company, other):
-    """A subscriber user owning an account of each organization, with a
-    password and a confirmed e-mail"""
-    pool = Pool()
-    WebUser = pool.get('web.user')
-    Access = pool.get('lk.account.access')
-    user, = WebUser.create([{
-                'email': 'shared@example.com', 'email_valid': True,
-                'password': 'Otradny-2026!',
-                }])
-    Access.create([{
-                'web_user': user.id, 'role': 'owner',
-                'account': create_account(c, n).id,
-                } for c, n in [(company, '1'), (other, '2')]])
-    return user
-
-
-class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
+class LkBaseTestCase(LkModuleTestMixin, CompanyTestMixin, ModuleTestCase):
     "Test lk_base module"
     module = 'lk_base'
 
@@ -126,11 +63,8 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         "Test staff company list includes the sub-organizations"
         pool = Pool()
         User = pool.get('res.user')
-        parent = create_company(name="Parent")
-        child = create_company(name="Child", currency=parent.currency)
-        grandchild = create_company(
-            name="Grandchild", currency=parent.currency)
-        other = create_company(name="Other", currency=parent.currency)
+        parent, child, grandchild, other = create_organizations(
+            "Child", "Grandchild", "Other")
         child.parent = parent
         grandchild.parent = child
         type(child).save([child, grandchild])
@@ -152,8 +86,7 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         "Test the operator's company list holds every organization"
         pool = Pool()
         User = pool.get('res.user')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         operator = create_staff('operator', company, ['group_operator'])
 
         with Transaction().set_user(operator.id):
@@ -186,15 +119,13 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         clerk = create_staff('clerk', company, ['group_readings'])
         editor = create_staff('editor', company, ['group_data_edit'])
 
-        with Transaction().set_user(clerk.id), check_access():
-            account, = Account.search([])
-            with self.assertRaises(AccessError):
-                Account.write([account], {'holder': "X"})
+        with as_staff(clerk):
+            self.assertEqual(Account.search([]), [account])
             with self.assertRaises(AccessButtonError):
-                Account.close([account])
-        with Transaction().set_user(editor.id), check_access():
-            Account.write([Account(account.id)], {'holder': "X"})
-            self.assertEqual(Account(account.id).holder, "X")
+                Account.close([Account(account.id)])
+        self.assertRefusedThenAllowed(clerk, editor,
+            lambda: Account.write([Account(account.id)], {'holder': "X"}))
+        self.assertEqual(Account(account.id).holder, "X")
 
     @with_transaction()
     def test_account_invisible_to_other_organization(self):
@@ -202,12 +133,11 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Account = pool.get('lk.account')
         Building = pool.get('lk.building')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         account = create_account(company, '1')
         staff = create_staff('staff', other, ['group_data_edit'])
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             self.assertEqual(Account.search([]), [])
             self.assertEqual(Building.search([]), [])
             with self.assertRaises(AccessError):
@@ -224,28 +154,21 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         "Test a user without any lk right cannot read accounts"
         pool = Pool()
         Account = pool.get('lk.account')
-        User = pool.get('res.user')
         company = create_company()
         create_account(company, '1')
-        user, = User.create([{
-                    'login': 'nobody',
-                    'companies': [('add', [company.id])],
-                    'company': company.id,
-                    }])
-        with Transaction().set_user(user.id), check_access():
-            with self.assertRaises(AccessError):
-                Account.search([])
+        nobody = create_staff('nobody', company, [])
+        with as_staff(nobody), self.assertRaises(AccessError):
+            Account.search([])
 
     @with_transaction()
     def test_parent_only_changed_by_operator(self):
         "Test staff cannot move their organization under another one"
         pool = Pool()
         Company = pool.get('company.company')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         staff = create_staff('staff', company, ['group_organization'])
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             Company.write([Company(company.id)], {'short_name': "УК"})
             with self.assertRaises(AccessError):
                 Company.write([Company(company.id)], {'parent': other.id})
@@ -255,8 +178,7 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         "Test a closed account needs its closing date"
         pool = Pool()
         Account = pool.get('lk.account')
-        company = create_company()
-        account = create_account(company, '1')
+        account = create_account(create_company(), '1')
         with self.assertRaises(UserError):
             Account.write([account], {'state': 'closed'})
 
@@ -266,17 +188,12 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Account = pool.get('lk.account')
         Access = pool.get('lk.account.access')
-        WebUser = pool.get('web.user')
         company = create_company()
         mine = create_account(company, '1')
         theirs = create_account(company, '2')
-        me, other = WebUser.create([
-                {'email': 'me@example.com'}, {'email': 'other@example.com'}])
-        access, = Access.create([{
-                    'web_user': me.id, 'account': mine.id, 'role': 'owner'}])
-        Access.create([{
-                    'web_user': other.id, 'account': theirs.id,
-                    'role': 'owner'}])
+        me = create_web_user('me@example.com')
+        access = grant(me, mine)
+        create_subscriber(theirs, 'other@example.com')
 
         def visible():
             with as_subscriber(me):
@@ -302,21 +219,13 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         "Test in the portal an owner revokes delegates, a delegate only self"
         pool = Pool()
         Access = pool.get('lk.account.access')
-        WebUser = pool.get('web.user')
-        company = create_company()
-        account = create_account(company, '1')
-        owner, delegate, other = WebUser.create([
-                {'email': 'owner@example.com'},
-                {'email': 'delegate@example.com'},
-                {'email': 'other@example.com'}])
-        Access.create([{
-                    'web_user': owner.id, 'account': account.id,
-                    'role': 'owner'}])
-        delegation, other_delegation = Access.create([{
-                    'web_user': u.id, 'account': account.id,
-                    'role': 'delegate', 'right_readings': True}
-                for u in [delegate, other]])
-        with as_subscriber(delegate):
+        account = create_account(create_company(), '1')
+        owner = create_subscriber(account)
+        delegation, other_delegation = [
+            grant(create_web_user(email), account, 'delegate',
+                right_readings=True)
+            for email in ['delegate@example.com', 'other@example.com']]
+        with as_subscriber(delegation.web_user):
             # neither the owner's access nor the other delegate's
             self.assertEqual(Access.search([]), [Access(delegation.id)])
             with self.assertRaises(AccessError):
@@ -334,11 +243,10 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Account = pool.get('lk.account')
         Access = pool.get('lk.account.access')
-        WebUser = pool.get('web.user')
         company = create_company()
         account = create_account(company, '1')
         Account.generate_access_code([account])
-        user, = WebUser.create([{'email': 'me@example.com'}])
+        user = create_web_user('me@example.com')
 
         with self.assertRaises(UserError):
             Access.claim(user, company, '1', 'WRONG-CODE')
@@ -355,15 +263,13 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Access = pool.get('lk.account.access')
         WebUser = pool.get('web.user')
-        company = create_company()
+        company, other = create_organizations("Other")
         company.registration_policy = 'approval'
         company.save()
-        other = create_company(name="Other", currency=company.currency)
         account = create_account(company, '1')
         create_account(other, '999')
-        real_user, unknown_user = WebUser.create([
-                {'email': 'real@example.com'},
-                {'email': 'unknown@example.com'}])
+        real_user = create_web_user('real@example.com')
+        unknown_user = create_web_user('unknown@example.com')
         staff = create_staff('users', company, ['group_subscriber_users'])
         other_staff = create_staff(
             'other', other, ['group_subscriber_users'])
@@ -382,7 +288,7 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
                 for u, n in [(real_user, '1'), (unknown_user, '999')]])
         self.assertEqual((real.account, unknown.account), (account, None))
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             # the queue of «Requests», with the number as typed and the
             # requesting users
             requests = Access.search(
@@ -403,16 +309,13 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
                         'account': Access.find_account(other, '999').id})
             Access.write([Access(unknown.id)], {
                     'decline_reason': "Такого лицевого счёта нет."})
-            with patch.object(
-                    access_module, 'send_message_transactional') as send:
-                Access.decline([Access(unknown.id)])
-        (message,), _ = send.call_args
+            Access.decline([Access(unknown.id)])
+        message = last_mail('unknown@example.com')
         self.assertEqual(message['To'], 'unknown@example.com')
         self.assertIn('999', email_text(message))
         self.assertIn("Такого лицевого счёта нет.", email_text(message))
         self.assertEqual(Access(unknown.id).state, 'declined')
-        with Transaction().set_user(other_staff.id), \
-                Transaction().set_context(company=other.id), check_access():
+        with as_staff(other_staff, other):
             self.assertEqual(Access.search([]), [])
             self.assertEqual(WebUser.search([]), [])
 
@@ -421,16 +324,15 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         "Test staff approve a request once they chose the account meant"
         pool = Pool()
         Access = pool.get('lk.account.access')
-        WebUser = pool.get('web.user')
         company = create_company()
         account = create_account(company, '1000001')
-        user, = WebUser.create([{'email': 'me@example.com'}])
+        user = create_web_user('me@example.com')
         staff = create_staff('users', company, ['group_subscriber_users'])
         request = Access.request(user, company, '100001')
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             Access.write([Access(request.id)], {'account': account.id})
-            with patch.object(access_module, 'send_message_transactional'):
+            with patch.object(mail_module.Outbox, 'enqueue'):
                 Access.approve([Access(request.id)])
             # an approved access keeps its account
             with self.assertRaises(AccessError):
@@ -446,11 +348,10 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         "Test asking again for a number changes nothing, real or not"
         pool = Pool()
         Access = pool.get('lk.account.access')
-        WebUser = pool.get('web.user')
         company = create_company()
         create_account(company, '1')
-        user, other = WebUser.create([
-                {'email': 'me@example.com'}, {'email': 'other@example.com'}])
+        user = create_web_user('me@example.com')
+        other = create_web_user('other@example.com')
 
         with as_subscriber(user):
             requests = [
@@ -458,10 +359,9 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
                 for number in ['1', '999'] for _ in range(3)]
             self.assertEqual(requests, [requests[0]] * 3 + [requests[3]] * 3)
             # throttled before anything looks the number up
-            for number in ['1', '999']:
-                with self.subTest(number=number):
-                    with self.assertRaises(RateLimitException):
-                        Access.request(user, company, number)
+            self.assertRefused(
+                lambda number: Access.request(user, company, number),
+                ['1', '999'], RateLimitException)
         self.assertEqual(
             sorted((a.requested_number, a.state) for a in Access.search(
                     [('web_user', '=', user.id)])),
@@ -482,10 +382,9 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         "Test a refused request is refused alike for a real number or not"
         pool = Pool()
         Access = pool.get('lk.account.access')
-        WebUser = pool.get('web.user')
         company = create_company()
         create_account(company, '1')
-        user, = WebUser.create([{'email': 'me@example.com'}])
+        user = create_web_user('me@example.com')
 
         def refusal(number, message):
             with as_subscriber(user), self.assertRaises(UserError) as cm:
@@ -502,10 +401,7 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         with as_subscriber(user), self.assertRaises(UserError):
             Access.request(user, company, '  ')
         self.assertEqual(Access.search([]), [])
-        Access.create([{
-                    'web_user': user.id, 'account': Access.find_account(
-                        company, '1').id,
-                    'role': 'owner'}])
+        grant(user, Access.find_account(company, '1'))
         # who has access to the account is told so
         with as_subscriber(user), self.assertRaises(UserError):
             Access.request(user, company, '1')
@@ -515,45 +411,33 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         "Test staff see the web users of their organizations' accounts only"
         pool = Pool()
         WebUser = pool.get('web.user')
-        Access = pool.get('lk.account.access')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         account = create_account(company, '1')
-        holder, asking, unlinked = WebUser.create([
-                {'email': 'holder@example.com'},
-                {'email': 'asking@example.com'},
-                {'email': 'unlinked@example.com'},
-                ])
-        Access.create([{
-                    'web_user': holder.id, 'account': account.id,
-                    'role': 'owner',
-                    }, {
-                    'web_user': asking.id, 'account': account.id,
-                    'role': 'owner', 'state': 'requested',
-                    }])
+        holder = create_subscriber(account, 'holder@example.com')
+        grant(create_web_user('asking@example.com'), account,
+            state='requested')
+        create_web_user('unlinked@example.com')
         staff = create_staff('staff', company, ['group_readings'])
         other_staff = create_staff(
             'other', other, ['group_subscriber_users'])
         operator = create_staff('operator', other, ['group_operator'])
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             self.assertEqual(
                 sorted(u.email for u in WebUser.search([])),
                 ['asking@example.com', 'holder@example.com'])
-        with Transaction().set_user(other_staff.id), \
-                Transaction().set_context(company=other.id), check_access():
+        with as_staff(other_staff, other):
             self.assertEqual(WebUser.search([]), [])
             with self.assertRaises(AccessError):
                 WebUser.read([holder.id], ['email'])
             with self.assertRaises(AccessError):
                 WebUser.write([WebUser(holder.id)], {'email': 'x@example.com'})
             # The users they create stay theirs
-            with patch.object(
-                    web_user_module, 'send_message_transactional'):
+            with patch.object(mail_module.Outbox, 'enqueue'):
                 own, = WebUser.create([{'email': 'own@example.com'}])
             self.assertEqual(own.company, other)
             self.assertEqual(WebUser.search([]), [own])
-        with Transaction().set_user(operator.id), check_access():
+        with as_staff(operator):
             self.assertEqual(WebUser.search([], count=True), 4)
 
     @with_transaction()
@@ -562,12 +446,10 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         WebUser = pool.get('web.user')
         company = create_company()
-        user, = WebUser.create([{
-                    'email': 'me@example.com', 'company': company.id,
-                    'password': 'Otradny-2026!',
-                    }])
+        user = create_web_user(
+            'me@example.com', company=company.id, password='Otradny-2026!')
         staff = create_staff('staff', company, ['group_operator'])
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             self.assertEqual(
                 WebUser.read([user.id], ['email'])[0]['email'],
                 'me@example.com')
@@ -588,21 +470,16 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         WebUser = pool.get('web.user')
         Session = pool.get('web.user.session')
         company = create_company()
-        user, = WebUser.create([{
-                    'email': 'me@example.com', 'company': company.id,
-                    'password': 'Otradny-2026!',
-                    }])
+        user = create_web_user(
+            'me@example.com', company=company.id, password='Otradny-2026!')
         key = user.new_session()
         self.assertEqual(WebUser.get_user(key), user)
         self.assertTrue(user.last_sign_in)
         staff = create_staff('staff', company, ['group_operator'])
         clerk = create_staff('clerk', company, ['group_readings'])
 
-        with Transaction().set_user(clerk.id), check_access():
-            with self.assertRaises(AccessButtonError):
-                WebUser.block([WebUser(user.id)])
-        with Transaction().set_user(staff.id), check_access():
-            WebUser.block([WebUser(user.id)])
+        self.assertRefusedThenAllowed(clerk, staff,
+            lambda: WebUser.block([WebUser(user.id)]), AccessButtonError)
 
         self.assertTrue(WebUser(user.id).blocked)
         self.assertEqual(Session.search([('user', '=', user.id)]), [])
@@ -612,7 +489,7 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         # Sessions opened anyhow are refused too
         self.assertIsNone(WebUser.get_user(WebUser(user.id).new_session()))
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             WebUser.unblock([WebUser(user.id)])
         self.assertEqual(
             WebUser.authenticate('me@example.com', 'Otradny-2026!'), user)
@@ -625,16 +502,13 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         company = create_company()
         staff = create_staff('staff', company, ['group_subscriber_users'])
 
-        by_code, = WebUser.create([{'email': 'code@example.com'}])
+        by_code = create_web_user('code@example.com')
         self.assertFalse(by_code.reset_password_token)
-        with Transaction().set_user(staff.id), \
-                Transaction().set_context(company=company.id), \
-                check_access(), \
-                patch.object(web_user_module, 'send_message_transactional'
-                    ) as send:
+        with as_staff(staff, company):
             invited, = WebUser.create([{'email': 'invited@example.com'}])
-        (message,), _ = send.call_args
-        self.assertEqual(send.call_count, 1)
+        message = last_mail('invited@example.com')
+        self.assertEqual(Pool().get('lk.mail.outbox').search_count([
+                    ('to', '=', 'invited@example.com')]), 1)
         self.assertEqual(message['To'], 'invited@example.com')
         invited = WebUser(invited.id)
         self.assertTrue(invited.reset_password_token)
@@ -652,40 +526,25 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         "Test staff count the accounts of their organizations only"
         pool = Pool()
         WebUser = pool.get('web.user')
-        Access = pool.get('lk.account.access')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
-        user, = WebUser.create([{'email': 'me@example.com'}])
-        Access.create([{
-                    'web_user': user.id, 'role': 'owner',
-                    'account': create_account(c, n).id,
-                    } for c, n in [(company, '1'), (other, '2')]])
+        company, other, user = create_shared_subscriber()
         staff = create_staff('staff', company, ['group_readings'])
 
         self.assertEqual(WebUser(user.id).lk_account_count, 2)
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             self.assertEqual(WebUser(user.id).lk_account_count, 1)
-
-    @with_transaction()
-    def test_actions_restricted_to_groups(self):
-        "Test every button and wizard is restricted to the groups of a right"
-        self.assertEqual(unrestricted_actions(), [])
 
     @with_transaction()
     def test_staff_cannot_take_over_shared_subscriber(self):
         "Test staff of one organization cannot take over a shared subscriber"
         pool = Pool()
         WebUser = pool.get('web.user')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
-        user = create_shared_subscriber(company, other)
+        company, other, user = create_shared_subscriber()
         staff = create_staff('users', company, ['group_subscriber_users'])
         operator = create_staff('operator', other, ['group_operator'])
 
-        with Transaction().set_user(staff.id), \
-                Transaction().set_context(company=company.id), \
-                check_access():
-            for values in [
+        with as_staff(staff, company):
+            self.assertRefused(
+                lambda values: WebUser.write([WebUser(user.id)], values), [
                     {'password': 'Taken-over-2026!'},
                     {'password_hash': WebUser.hash_password('Taken-2026!')},
                     {'email': 'staff@example.com'},
@@ -693,16 +552,11 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
                     {'active': False},
                     {'blocked': True},
                     {'company': company.id},
-                    ]:
-                with self.subTest(values=list(values)):
-                    with self.assertRaises(AccessError):
-                        WebUser.write([WebUser(user.id)], values)
+                    ])
             # a reset link goes to the subscriber's own address
-            with patch.object(
-                    web_user_module, 'send_message_transactional') as send:
-                WebUser.reset_password([WebUser(user.id)])
-        (message,), _ = send.call_args
-        self.assertEqual(message['To'], 'shared@example.com')
+            WebUser.reset_password([WebUser(user.id)])
+        self.assertEqual(
+            last_mail('shared@example.com')['To'], 'shared@example.com')
         user = WebUser(user.id)
         self.assertEqual(
             (user.email, user.email_valid, user.active, user.blocked,
@@ -711,7 +565,7 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         self.assertEqual(
             WebUser.authenticate('shared@example.com', 'Otradny-2026!'), user)
 
-        with Transaction().set_user(operator.id), check_access():
+        with as_staff(operator):
             WebUser.write([WebUser(user.id)], {'email': 'new@example.com'})
         self.assertEqual(WebUser(user.id).email, 'new@example.com')
 
@@ -720,72 +574,53 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         "Test staff fix the e-mail of their user only until it is shared"
         pool = Pool()
         WebUser = pool.get('web.user')
-        Access = pool.get('lk.account.access')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         staff = create_staff('users', company, ['group_subscriber_users'])
 
         def write_email(user, email):
-            with Transaction().set_user(staff.id), \
-                    Transaction().set_context(company=company.id), \
-                    check_access(), \
-                    patch.object(
-                        web_user_module, 'send_message_transactional'):
+            with as_staff(staff, company), \
+                    patch.object(mail_module.Outbox, 'enqueue'):
                 WebUser.write([WebUser(user.id)], {'email': email})
 
         account = create_account(company, '1')
-        with Transaction().set_user(staff.id), \
-                Transaction().set_context(company=company.id), \
-                check_access(), \
-                patch.object(web_user_module, 'send_message_transactional'):
+        with as_staff(staff, company), \
+                patch.object(mail_module.Outbox, 'enqueue'):
             invited, chosen = WebUser.create([
                     {'email': 'ivanov@exmaple.com'},
                     {'email': 'petrov@example.com'},
                     ])
-            Access.create([{
-                        'web_user': invited.id, 'role': 'owner',
-                        'account': account.id,
-                        }])
+            grant(invited, account)
         write_email(invited, 'ivanov@example.com')
         self.assertEqual(WebUser(invited.id).email, 'ivanov@example.com')
 
         # once the user holds another organization's account, or chose a
         # password, the e-mail is the subscriber's
-        Access.create([{
-                    'web_user': invited.id, 'role': 'owner',
-                    'account': create_account(other, '2').id,
-                    }])
+        grant(invited, create_account(other, '2'))
         WebUser.write([chosen], {
                 'password_hash': WebUser.hash_password('Otradny-2026!')})
-        for user in [invited, chosen]:
-            with self.subTest(user=user.email):
-                with self.assertRaises(AccessError):
-                    write_email(user, 'staff@example.com')
+        self.assertRefused(
+            lambda user: write_email(user, 'staff@example.com'),
+            [invited, chosen])
 
     @with_transaction()
     def test_staff_create_web_user_without_identity(self):
         "Test staff create users without password, for their organizations"
         pool = Pool()
         WebUser = pool.get('web.user')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         staff = create_staff('users', company, ['group_subscriber_users'])
 
-        for n, values in enumerate([
-                    {'password': 'Otradny-2026!'},
-                    {'email_valid': True},
-                    {'blocked': True},
-                    {'company': other.id},
-                    ]):
-            with self.subTest(values=list(values)):
-                with Transaction().set_user(staff.id), \
-                        Transaction().set_context(company=company.id), \
-                        check_access(), \
-                        self.assertRaises(AccessError), \
-                        patch.object(
-                            web_user_module, 'send_message_transactional'):
-                    WebUser.create([{
-                                'email': f'new{n}@example.com', **values}])
+        def create(values):
+            with as_staff(staff, company), \
+                    patch.object(mail_module.Outbox, 'enqueue'):
+                WebUser.create([values])
+
+        self.assertRefused(create, [
+                {'email': 'new0@example.com', 'password': 'Otradny-2026!'},
+                {'email': 'new1@example.com', 'email_valid': True},
+                {'email': 'new2@example.com', 'blocked': True},
+                {'email': 'new3@example.com', 'company': other.id},
+                ])
 
     @with_transaction()
     def test_staff_block_accesses_of_their_organization(self):
@@ -793,9 +628,7 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         WebUser = pool.get('web.user')
         Access = pool.get('lk.account.access')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
-        user = create_shared_subscriber(company, other)
+        company, other, user = create_shared_subscriber()
         key = user.new_session()
         staff = create_staff('users', company, ['group_subscriber_users'])
         operator = create_staff('operator', other, ['group_operator'])
@@ -805,7 +638,7 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
                 (a.account.company.id, a.state)
                 for a in Access.search([('web_user', '=', user.id)]))
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             WebUser.block([WebUser(user.id)])
             self.assertTrue(WebUser(user.id).lk_accesses_blocked)
         self.assertEqual(
@@ -813,19 +646,18 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         self.assertFalse(WebUser(user.id).blocked)
         self.assertEqual(WebUser.get_user(key), user)
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             WebUser.unblock([WebUser(user.id)])
         self.assertEqual(
             states(), sorted([(company.id, 'active'), (other.id, 'active')]))
 
         # the operator's block is everywhere: only the operator lifts it
-        with Transaction().set_user(operator.id), check_access():
+        with as_staff(operator):
             WebUser.block([WebUser(user.id)])
         self.assertTrue(WebUser(user.id).blocked)
         self.assertIsNone(WebUser.get_user(key))
-        with Transaction().set_user(staff.id), check_access():
-            with self.assertRaises(AccessError):
-                WebUser.unblock([WebUser(user.id)])
+        with as_staff(staff), self.assertRaises(AccessError):
+            WebUser.unblock([WebUser(user.id)])
         self.assertTrue(WebUser(user.id).blocked)
 
     @with_transaction()
@@ -833,12 +665,10 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         "Test staff see a shared user's accesses to their accounts only"
         pool = Pool()
         WebUser = pool.get('web.user')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
-        user = create_shared_subscriber(company, other)
+        company, other, user = create_shared_subscriber()
         staff = create_staff('users', company, ['group_subscriber_users'])
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             # as the client reads them
             values, = WebUser.read(
                 [user.id], ['lk_accesses.account.number', 'lk_account_count'])
@@ -852,68 +682,55 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         WebUser = pool.get('web.user')
         Access = pool.get('lk.account.access')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         account = create_account(company, '1')
-        stranger, = WebUser.create([{'email': 'stranger@example.com'}])
-        Access.create([{
-                    'web_user': stranger.id, 'role': 'owner',
-                    'account': create_account(other, '2').id,
-                    }])
-        own, = WebUser.create([
-                {'email': 'own@example.com', 'company': company.id}])
+        stranger = create_subscriber(
+            create_account(other, '2'), 'stranger@example.com')
+        own = create_web_user('own@example.com', company=company.id)
         staff = create_staff('users', company, ['group_subscriber_users'])
 
-        with Transaction().set_user(staff.id), check_access():
-            for values in [
+        with as_staff(staff):
+            self.assertRefused(
+                lambda values: Access.create([{
+                            'account': account.id, 'role': 'owner',
+                            **values}]), [
                     {'web_user': stranger.id},
                     {'web_user': own.id, 'role': 'delegate',
                         'granted_by': stranger.id},
-                    ]:
-                with self.subTest(values=list(values)):
-                    with self.assertRaises(AccessError):
-                        Access.create([{
-                                    'account': account.id, 'role': 'owner',
-                                    **values}])
+                    ])
             self.assertEqual(
                 [u.email for u in WebUser.search([])], ['own@example.com'])
-            access, = Access.create([{
-                        'web_user': own.id, 'account': account.id,
-                        'role': 'owner'}])
+            access = grant(own, account)
             self.assertEqual(access.state, 'active')
 
     @with_transaction()
     def test_access_changes_over_rpc(self):
         "Test staff change only the rights and dates of a live access"
         pool = Pool()
-        WebUser = pool.get('web.user')
         Access = pool.get('lk.account.access')
         company = create_company()
         account = create_account(company, '1')
         other_account = create_account(company, '2')
-        holder, other = WebUser.create([
-                {'email': 'holder@example.com', 'company': company.id},
-                {'email': 'other@example.com', 'company': company.id}])
-        access, = Access.create([{
-                    'web_user': holder.id, 'account': account.id,
-                    'role': 'delegate', 'right_payment': False}])
+        holder = create_web_user('holder@example.com', company=company.id)
+        other = create_web_user('other@example.com', company=company.id)
+        access = grant(holder, account, 'delegate', right_payment=False)
         staff = create_staff('users', company, ['group_subscriber_users'])
 
-        with Transaction().set_user(staff.id), check_access():
-            for values in [
+        def write(values):
+            Access.write([Access(access.id)], values)
+
+        with as_staff(staff):
+            self.assertRefused(write, [
                     {'account': other_account.id},
                     {'web_user': other.id},
                     {'role': 'owner'},
                     {'state': 'revoked'},
                     {'decline_reason': "Нет"},
-                    ]:
-                with self.subTest(values=list(values)):
-                    with self.assertRaises(AccessError):
-                        Access.write([Access(access.id)], values)
-            Access.write([Access(access.id)], {'right_payment': True})
+                    ])
+            write({'right_payment': True})
             Access.revoke([Access(access.id)])
             with self.assertRaises(AccessError):
-                Access.write([Access(access.id)], {'right_payment': False})
+                write({'right_payment': False})
         access = Access(access.id)
         self.assertEqual(
             (access.account, access.web_user, access.role, access.state,
@@ -924,32 +741,26 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
     def test_access_end_date_not_in_the_past(self):
         "Test an end date given in the past is refused, today is not"
         pool = Pool()
-        WebUser = pool.get('web.user')
         Access = pool.get('lk.account.access')
         Date = pool.get('ir.date')
-        company = create_company()
-        account = create_account(company, '1')
-        owner, = WebUser.create([{'email': 'owner@example.com'}])
-        Access.create([{
-                    'web_user': owner.id, 'account': account.id,
-                    'role': 'owner'}])
+        account = create_account(create_company(), '1')
+        owner = create_subscriber(account)
         today = Date.today()
         yesterday = today - datetime.timedelta(days=1)
 
-        with as_subscriber(owner):
-            with self.assertRaisesRegex(
-                    UserError, yesterday.strftime('%d.%m.%Y')):
-                Access.create([{
-                            'account': account.id, 'role': 'delegate',
-                            'state': 'invited',
-                            'invitation_email': 'friend@example.com',
-                            'granted_by': owner.id,
-                            'end_date': yesterday}])
+        def invite(end_date):
             invitation, = Access.create([{
                         'account': account.id, 'role': 'delegate',
                         'state': 'invited',
                         'invitation_email': 'friend@example.com',
-                        'granted_by': owner.id, 'end_date': today}])
+                        'granted_by': owner.id, 'end_date': end_date}])
+            return invitation
+
+        with as_subscriber(owner):
+            with self.assertRaisesRegex(
+                    UserError, yesterday.strftime('%d.%m.%Y')):
+                invite(yesterday)
+            invitation = invite(today)
             with self.assertRaises(UserError):
                 Access.write([invitation], {
                         'end_date': datetime.date(1, 1, 1)})
@@ -960,20 +771,13 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         "Test the portal changes no other user than the signed-in one"
         pool = Pool()
         WebUser = pool.get('web.user')
-        Access = pool.get('lk.account.access')
-        company = create_company()
-        account = create_account(company, '1')
-        owner, delegate = WebUser.create([
-                {'email': 'owner@example.com'},
-                {'email': 'delegate@example.com'}])
-        Access.create([{
-                    'web_user': u.id, 'account': account.id, 'role': role,
-                    } for u, role in [
-                    (owner, 'owner'), (delegate, 'delegate')]])
-        with as_subscriber(owner):
-            with self.assertRaises(AccessError):
-                WebUser.write(
-                    [WebUser(delegate.id)], {'email': 'taken@example.com'})
+        account = create_account(create_company(), '1')
+        owner = create_subscriber(account)
+        delegate = create_web_user('delegate@example.com')
+        grant(delegate, account, 'delegate')
+        with as_subscriber(owner), self.assertRaises(AccessError):
+            WebUser.write(
+                [WebUser(delegate.id)], {'email': 'taken@example.com'})
         self.assertEqual(WebUser(delegate.id).email, 'delegate@example.com')
 
     @with_transaction()
@@ -981,16 +785,10 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         "Test a backend user without an lk right reads no subscriber user"
         pool = Pool()
         WebUser = pool.get('web.user')
-        User = pool.get('res.user')
         company = create_company()
-        user, = WebUser.create([
-                {'email': 'me@example.com', 'company': company.id}])
-        nobody, = User.create([{
-                    'login': 'nobody',
-                    'companies': [('add', [company.id])],
-                    'company': company.id,
-                    }])
-        with Transaction().set_user(nobody.id), check_access():
+        user = create_web_user('me@example.com', company=company.id)
+        nobody = create_staff('nobody', company, [])
+        with as_staff(nobody):
             self.assertEqual(WebUser.search([]), [])
             with self.assertRaises(AccessError):
                 WebUser.read([user.id], ['email'])
@@ -1000,22 +798,17 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
         "Test staff work only for their organizations and sub-organizations"
         pool = Pool()
         User = pool.get('res.user')
-        company = create_company()
-        child = create_company(name="Child", currency=company.currency)
-        other = create_company(name="Other", currency=company.currency)
+        company, child, other = create_organizations("Child", "Other")
         child.parent = company
         child.save()
         staff = create_staff('staff', company, ['group_readings'])
 
         with Transaction().set_user(staff.id):
-            for values in [
+            self.assertRefused(User.set_preferences, [
                     {'company': other.id},
                     {'companies': [company.id, other.id]},
                     {'company': "x"},
-                    ]:
-                with self.subTest(values=values):
-                    with self.assertRaises(AccessError):
-                        User.set_preferences(values)
+                    ])
             self.assertEqual(User(staff.id).company, company)
             User.set_preferences({'company': child.id})
         self.assertEqual(User(staff.id).company, child)
@@ -1025,7 +818,6 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
     def test_email_syntax(self):
         "Test e-mail addresses are plain addresses"
         pool = Pool()
-        WebUser = pool.get('web.user')
         Access = pool.get('lk.account.access')
         Company = pool.get('company.company')
         company = create_company()
@@ -1037,7 +829,7 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
                 'a@' + 'x' * 64 + '.com']:
             with self.subTest(email=email):
                 with self.assertRaises(UserError):
-                    WebUser.create([{'email': email}])
+                    create_web_user(email)
                 with self.assertRaises(UserError):
                     Access.create([{
                                 'account': account.id, 'role': 'delegate',
@@ -1045,37 +837,30 @@ class LkBaseTestCase(CompanyTestMixin, ModuleTestCase):
                                 'invitation_email': email}])
                 with self.assertRaises(UserError):
                     Company.write([company], {'email': email})
-        user, = WebUser.create([{'email': 'Иван.Петров@почта.рф'}])
+        user = create_web_user('Иван.Петров@почта.рф')
         self.assertEqual(user.email, 'иван.петров@почта.рф')
 
     @with_transaction()
     def test_text_length(self):
         "Test a 100,000 character e-mail, name or message is refused"
-        pool = Pool()
-        WebUser = pool.get('web.user')
-        Access = pool.get('lk.account.access')
-        Account = pool.get('lk.account')
-        Company = pool.get('company.company')
         company = create_company()
         account = create_account(company, '1')
-        user, = WebUser.create([{'email': 'me@example.com'}])
-        access, = Access.create([{
-                    'account': account.id, 'web_user': user.id,
-                    'role': 'owner', 'state': 'requested'}])
+        user = create_web_user('me@example.com')
+        access = grant(user, account, state='requested')
         long_ = 'x' * 100_000
 
-        for model, record, name, value in [
-                (WebUser, user, 'email', long_ + '@example.com'),
-                (Company, company, 'description', long_),
-                (Access, access, 'decline_reason', long_),
+        for record, name, value in [
+                (user, 'email', long_ + '@example.com'),
+                (company, 'description', long_),
+                (access, 'decline_reason', long_),
                 ]:
             with self.subTest(field=name):
                 with self.assertRaises(UserError):
-                    model.write([record], {name: value})
+                    type(record).write([record], {name: value})
         # last: PostgreSQL refuses it in the column, which ends the
         # transaction
         with self.assertRaises(UserError):
-            Account.write([account], {'holder': long_})
+            type(account).write([account], {'holder': long_})
 
 
 del ModuleTestCase

@@ -7,23 +7,19 @@ from trytond.pool import Pool
 # _DBTestCase, as Tryton's RouteTestCase: test_module runs the generic
 # ModuleTestCase tests, which a second subclass would run again
 from trytond.tests.test_tryton import _DBTestCase, with_transaction
-from trytond.transaction import Transaction, check_access
+from trytond.transaction import Transaction
 
-from . import create_account, create_staff
+from .helpers import (
+    as_staff, create_account, create_organizations, create_staff,
+    create_subscriber, create_web_user, grant)
 
 
 def subscriber_with_session(company, email, number):
     """A subscriber user owning an account of the company, signed in"""
     pool = Pool()
-    WebUser = pool.get('web.user')
-    Access = pool.get('lk.account.access')
     Session = pool.get('web.user.session')
     account = create_account(company, number)
-    user, = WebUser.create([{'email': email, 'email_valid': True}])
-    Access.create([{
-                'web_user': user.id, 'account': account.id,
-                'role': 'owner', 'state': 'active',
-                }])
+    user = create_subscriber(account, email, email_valid=True)
     session, = Session.create([{'user': user.id}])
     return user, account, session
 
@@ -111,20 +107,14 @@ class LkBasePortalAccessTestCase(_DBTestCase):
         or tokens that would sign them in as the delegate"""
         pool = Pool()
         WebUser = pool.get('web.user')
-        Access = pool.get('lk.account.access')
-        company = create_company()
         owner, account, _ = subscriber_with_session(
-            company, 'owner@example.com', '1')
-        delegate, = WebUser.create([{
-                    'email': 'delegate@example.com', 'email_valid': True,
-                    'password_hash': 'secret-hash',
-                    'reset_password_token': 'secret-token',
-                    'email_token': 'secret-email-token',
-                    }])
-        Access.create([{
-                    'web_user': delegate.id, 'account': account.id,
-                    'role': 'delegate', 'state': 'active',
-                    }])
+            create_company(), 'owner@example.com', '1')
+        delegate = create_web_user(
+            'delegate@example.com', email_valid=True,
+            password_hash='secret-hash',
+            reset_password_token='secret-token',
+            email_token='secret-email-token')
+        grant(delegate, account, 'delegate')
 
         with as_subscriber(owner):
             self.assertEqual(
@@ -148,7 +138,7 @@ class LkBasePortalAccessTestCase(_DBTestCase):
         account = create_account(company, '1')
         staff = create_staff('staff', company, ['group_staff'])
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             self.assertEqual(Account.search([]), [account])
             self.assertEqual(
                 User.read([staff.id], ['login']),
@@ -162,14 +152,13 @@ class LkBasePortalAccessTestCase(_DBTestCase):
         UserCompany = pool.get('res.user-company.company')
         CronCompany = pool.get('ir.cron-company.company')
         Cron = pool.get('ir.cron')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         staff = create_staff('staff', company, ['group_staff'])
         foreign = create_staff('foreign', other, ['group_staff'])
         cron, = Cron.search([], limit=1)
         Cron.write([cron], {'companies': [('add', [company.id, other.id])]})
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             self.assertEqual(
                 {(r.user.id, r.company.id) for r in UserCompany.search([])},
                 {(staff.id, company.id)})
@@ -191,8 +180,7 @@ class LkBasePortalAccessTestCase(_DBTestCase):
         Party = pool.get('party.party')
         PartyLang = pool.get('party.party.lang')
         Lang = pool.get('ir.lang')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         staff = create_staff('staff', company, ['group_staff'])
         english, = Lang.search([('code', '=', 'en')])
         party, = Party.create([{'name': "Holder"}])
@@ -202,7 +190,7 @@ class LkBasePortalAccessTestCase(_DBTestCase):
         default, = PartyLang.search([
                 ('party', '=', party.id), ('company', '=', None)])
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             self.assertEqual(
                 sorted(PartyLang.search([('party', '=', party.id)])),
                 sorted([own, default]))

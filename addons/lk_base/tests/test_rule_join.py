@@ -1,15 +1,15 @@
 # This file is part of lk.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 from trytond.model.exceptions import AccessError
-from trytond.modules.company.tests import create_company
 from trytond.modules.lk_base.portal import as_subscriber
 from trytond.pool import Pool
 # _DBTestCase, as Tryton's RouteTestCase: test_module runs the generic
 # ModuleTestCase tests, which a second subclass would run again
 from trytond.tests.test_tryton import _DBTestCase, with_transaction
-from trytond.transaction import Transaction, check_access
 
-from . import create_account, create_staff
+from .helpers import (
+    as_staff, create_account, create_organizations, create_staff,
+    create_web_user, grant)
 
 
 def two_organizations():
@@ -17,19 +17,15 @@ def two_organizations():
     there and one at another organization, each with its access code"""
     pool = Pool()
     Account = pool.get('lk.account')
-    WebUser = pool.get('web.user')
-    Access = pool.get('lk.account.access')
-    company = create_company()
-    other = create_company(name="Other", currency=company.currency)
+    company, other = create_organizations("Other")
     account = create_account(company, '1')
     foreign = create_account(other, '2')
     account.access_code = 'AAAA-1111'
     foreign.access_code = 'HJZ4-2222'
     Account.save([account, foreign])
-    user, = WebUser.create([{'email': 'holder@example.com'}])
-    access, foreign_access = Access.create([{
-                'web_user': user.id, 'account': a.id, 'role': 'owner',
-                } for a in [account, foreign]])
+    user = create_web_user('holder@example.com')
+    access = grant(user, account)
+    grant(user, foreign)
     staff = create_staff('staff', company, ['group_subscriber_users'])
     return company, other, account, foreign, user, access, staff
 
@@ -43,10 +39,9 @@ class LkBaseRuleJoinTestCase(_DBTestCase):
         "Test a foreign account's code does not decide a web user search"
         pool = Pool()
         WebUser = pool.get('web.user')
-        company, other, account, foreign, user, _, staff = (
-            two_organizations())
+        company, other, account, foreign, user, _, staff = two_organizations()
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             # The same answer for the right and a wrong foreign prefix
             for prefix in ['HJZ4', 'ZZZZ']:
                 self.assertEqual(WebUser.search([
@@ -83,7 +78,7 @@ class LkBaseRuleJoinTestCase(_DBTestCase):
         company, other, account, foreign, user, access, staff = (
             two_organizations())
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             for prefix in ['HJZ4', 'ZZZZ']:
                 self.assertEqual(Access.search([
                             ('web_user.lk_accesses.account.access_code',
@@ -110,8 +105,7 @@ class LkBaseRuleJoinTestCase(_DBTestCase):
         pool = Pool()
         WebUser = pool.get('web.user')
         Access = pool.get('lk.account.access')
-        company, other, account, foreign, user, _, staff = (
-            two_organizations())
+        company, other, account, foreign, user, _, staff = two_organizations()
         # Created by the staff's organization, both: one holds an account
         # elsewhere only
         alone, elsewhere = WebUser.create([
@@ -123,7 +117,7 @@ class LkBaseRuleJoinTestCase(_DBTestCase):
                     'role': 'owner',
                     }])
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             self.assertEqual(
                 WebUser.search([('lk_accesses', '=', None)], order=[
                         ('id', 'ASC')]),
@@ -147,14 +141,13 @@ class LkBaseRuleJoinTestCase(_DBTestCase):
         "Test a search through a reference applies the target's rules"
         pool = Pool()
         Note = pool.get('ir.note')
-        company, other, account, foreign, user, _, staff = (
-            two_organizations())
+        company, other, account, foreign, user, _, staff = two_organizations()
         note, foreign_note = Note.create([
                 {'resource': str(account), 'message': "Own"},
                 {'resource': str(foreign), 'message': "Foreign"},
                 ])
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             self.assertEqual(Note.search([
                         ('resource.number', '=', '1', 'lk.account'),
                         ]), [note])
@@ -167,12 +160,11 @@ class LkBaseRuleJoinTestCase(_DBTestCase):
         "Test a dotted order keeps only records with readable targets"
         pool = Pool()
         WebUser = pool.get('web.user')
-        company, other, account, foreign, user, _, staff = (
-            two_organizations())
+        company, other, account, foreign, user, _, staff = two_organizations()
         # Created by the other organization, holding an account here
         WebUser.write([user], {'company': other.id})
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             self.assertEqual(WebUser.search([]), [user])
             self.assertEqual(WebUser.search(
                     [], order=[('company.party.name', 'ASC')]), [])
@@ -180,7 +172,7 @@ class LkBaseRuleJoinTestCase(_DBTestCase):
             self.assertEqual(
                 WebUser.search([], order=[('company', 'ASC')]), [user])
         WebUser.write([user], {'company': company.id})
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             self.assertEqual(WebUser.search(
                     [], order=[('company.party.name', 'ASC')]), [user])
 
@@ -190,14 +182,13 @@ class LkBaseRuleJoinTestCase(_DBTestCase):
         pool = Pool()
         Account = pool.get('lk.account')
         WebUser = pool.get('web.user')
-        company, other, account, foreign, user, _, staff = (
-            two_organizations())
+        company, other, account, foreign, user, _, staff = two_organizations()
         WebUser.write([user], {'reset_password_token': 'secret-token'})
 
         def by_web_user(domain):
             return [('accesses', 'where', [('web_user', 'where', domain)])]
 
-        with Transaction().set_user(staff.id), check_access():
+        with as_staff(staff):
             # The token signs in as the subscriber, at every organization
             for token in ['secret-token', 'wrong-token']:
                 with self.assertRaises(AccessError):
@@ -220,8 +211,7 @@ class LkBaseRuleJoinTestCase(_DBTestCase):
         Account = pool.get('lk.account')
         WebUser = pool.get('web.user')
         Access = pool.get('lk.account.access')
-        company, other, account, foreign, user, _, staff = (
-            two_organizations())
+        company, other, account, foreign, user, _, staff = two_organizations()
         owner, stranger = WebUser.create([
                 {'email': 'owner@example.com'},
                 {'email': 'stranger@example.com'},

@@ -1,17 +1,23 @@
 # This file is part of lk.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 import datetime as dt
+import email
+import email.policy
 from decimal import Decimal
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin, create_company
 from trytond.modules.lk_base.portal import as_subscriber
-from trytond.modules.lk_base.tests.test_module import (
-    create_account, create_staff, unrestricted_actions)
+from trytond.modules.lk_base.tests import (
+    LkModuleTestMixin, as_staff, create_account, create_organizations,
+    create_staff, create_subscriber, create_web_user, grant)
 from trytond.modules.lk_base.tests.tools import set_config
+from trytond.modules.lk_metering.exceptions import ReadingJumpError
 from trytond.modules.lk_metering.reading import (
     consumption, first_of_months_before)
+from trytond.modules.lk_metering.window import (
+    format_day, format_month_short, format_period)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
@@ -54,6 +60,11 @@ def enter_readings(meter, value, context=None):
                 }, 'enter')
 
 
+def active(model, id_):
+    "The context of a wizard started on the record"
+    return {'active_model': model, 'active_id': id_, 'active_ids': [id_]}
+
+
 def execute_wizard(name, data, state, context=None):
     """Run the wizard as the client does over RPC: the session is created
     with access checks, its states execute without"""
@@ -65,15 +76,16 @@ def execute_wizard(name, data, state, context=None):
         return Wizard.execute(session_id, data, state)
 
 
-def create_subscriber(account, email='owner@example.com'):
-    "A subscriber user owning the account"
+def submit_reading(meter, value, web_user=None, **kwargs):
+    """Submit the value of the meter's first channel: in the portal as the
+    web user if given, by the meter's id as the portal does"""
     pool = Pool()
-    WebUser = pool.get('web.user')
-    Access = pool.get('lk.account.access')
-    user, = WebUser.create([{'email': email}])
-    Access.create([{
-                'web_user': user.id, 'account': account.id, 'role': 'owner'}])
-    return user
+    Reading = pool.get('lk.meter.reading')
+    values = {meter.channels[0].id: Decimal(value)}
+    if web_user is None:
+        return Reading.submit(meter, values, **kwargs)
+    with as_subscriber(web_user):
+        return Reading.submit(meter.id, values, web_user=web_user, **kwargs)
 
 
 def accepted(meter, value, date):
@@ -87,7 +99,8 @@ def accepted(meter, value, date):
     return reading
 
 
-class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
+class LkMeteringTestCase(
+        LkModuleTestMixin, CompanyTestMixin, ModuleTestCase):
     "Test lk_metering module"
     module = 'lk_metering'
 
@@ -181,8 +194,7 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
         "Test a reading created directly must fit its meter"
         pool = Pool()
         Reading = pool.get('lk.meter.reading')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         meter = create_meter(create_account(company, '1'))
         night = create_meter(
             create_account(company, '2'), codes=('night',)).channels[0]
@@ -207,23 +219,20 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Reading = pool.get('lk.meter.reading')
         Meter = pool.get('lk.meter')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         meter = create_meter(create_account(company, '1'))
-        reading, = Reading.submit(
-            meter, {meter.channels[0].id: Decimal(10)}, source='staff')
+        reading, = submit_reading(meter, 10, source='staff')
         clerk = create_staff('clerk', company, ['group_readings'])
         stranger = create_staff('stranger', other, ['group_readings'])
 
-        with Transaction().set_user(stranger.id), check_access():
+        with as_staff(stranger):
             self.assertEqual(Reading.search([]), [])
             self.assertEqual(Meter.search([]), [])
-            with self.assertRaises(AccessError):
-                Reading.accept([Reading(reading.id)])
-        with Transaction().set_user(clerk.id), check_access():
-            reading, = Reading.search([])
-            Reading.accept([reading])
-            self.assertEqual(reading.state, 'accepted')
+        with as_staff(clerk):
+            self.assertEqual(Reading.search([]), [reading])
+        self.assertRefusedThenAllowed(stranger, clerk,
+            lambda: Reading.accept([Reading(reading.id)]))
+        self.assertEqual(Reading(reading.id).state, 'accepted')
 
     @with_transaction()
     def test_settings_need_their_right(self):
@@ -239,18 +248,15 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
         clerk = create_staff('clerk', company, ['group_readings'])
         channels = create_staff('channels', company, ['group_channels'])
 
-        with Transaction().set_user(clerk.id), check_access():
-            channel = Channel(meter.channels[0].id)
-            with self.assertRaises(AccessError):
-                Channel.write([channel], {'name': "Сутки (T1)"})
+        with as_staff(clerk):
             with self.assertRaises(AccessError):
                 Window.write([Window(window.id)], {'day_to': 26})
             with self.assertRaises(AccessError):
                 Meter.write([Meter(meter.id)], {'place': "Кухня"})
-        with Transaction().set_user(channels.id), check_access():
-            channel = Channel(meter.channels[0].id)
-            Channel.write([channel], {'name': "Сутки (T1)"})
-            self.assertEqual(Channel(channel.id).name, "Сутки (T1)")
+        channel, = meter.channels
+        self.assertRefusedThenAllowed(clerk, channels, lambda: Channel.write(
+                [Channel(channel.id)], {'name': "Сутки (T1)"}))
+        self.assertEqual(Channel(channel.id).name, "Сутки (T1)")
 
     @with_transaction()
     def test_enter_readings_needs_right(self):
@@ -263,17 +269,10 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
         editor = create_staff('editor', company, ['group_data_edit'])
         clerk = create_staff('clerk', company, ['group_readings'])
         menu = ModelData.get_id('lk_metering', 'menu_reading_enter')
-        from_menu = {
-            'active_model': 'ir.ui.menu',
-            'active_id': menu,
-            'active_ids': [menu],
-            }
+        from_menu = active('ir.ui.menu', menu)
 
-        with Transaction().set_user(editor.id), check_access():
-            with self.assertRaises(AccessError):
-                enter_readings(meter, Decimal('12.5'), from_menu)
-        with Transaction().set_user(clerk.id), check_access():
-            result = enter_readings(meter, Decimal('12.5'), from_menu)
+        result = self.assertRefusedThenAllowed(editor, clerk,
+            lambda: enter_readings(meter, Decimal('12.5'), from_menu))
         (_, data), = result['actions']
         reading, = Reading.browse(data['res_id'])
         self.assertEqual(reading.value, Decimal('12.5'))
@@ -283,14 +282,12 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
     @with_transaction()
     def test_enter_readings_other_organization(self):
         "Test staff enter no reading on a meter of another organization"
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         meter = create_meter(create_account(company, '1'))
         stranger = create_staff('stranger', other, ['group_readings'])
 
-        with Transaction().set_user(stranger.id), check_access():
-            with self.assertRaises(AccessError):
-                enter_readings(meter, Decimal('12.5'))
+        with as_staff(stranger), self.assertRaises(AccessError):
+            enter_readings(meter, Decimal('12.5'))
 
     @with_transaction()
     def test_portal_delegate_readings_right(self):
@@ -298,18 +295,11 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Reading = pool.get('lk.meter.reading')
         Meter = pool.get('lk.meter')
-        WebUser = pool.get('web.user')
         Access = pool.get('lk.account.access')
-        company = create_company()
-        account = create_account(company, '1')
+        account = create_account(create_company(), '1')
         create_meter(account)
-        delegate, = WebUser.create([{'email': 'delegate@example.com'}])
-        access, = Access.create([{
-                    'account': account.id,
-                    'web_user': delegate.id,
-                    'role': 'delegate',
-                    'right_readings': False,
-                    }])
+        delegate = create_web_user('delegate@example.com')
+        access = grant(delegate, account, 'delegate', right_readings=False)
 
         def submit():
             with as_subscriber(delegate):
@@ -330,25 +320,17 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
         "Test a subscriber sees no meter of another subscriber"
         pool = Pool()
         Meter = pool.get('lk.meter')
-        WebUser = pool.get('web.user')
-        company = create_company()
-        create_meter(create_account(company, '1'))
-        stranger, = WebUser.create([{'email': 'other@example.com'}])
+        create_meter(create_account(create_company(), '1'))
+        stranger = create_web_user('other@example.com')
         with as_subscriber(stranger):
             self.assertEqual(Meter.search([]), [])
-
-    @with_transaction()
-    def test_actions_restricted_to_groups(self):
-        "Test every button and wizard is restricted to the groups of a right"
-        self.assertEqual(unrestricted_actions(), [])
 
     @with_transaction()
     def test_export_other_organization(self):
         "Test staff export the readings of their organizations only"
         pool = Pool()
         Reading = pool.get('lk.meter.reading')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         today = dt.date.today()
         mine = accepted(create_meter(create_account(company, '1')), 10, today)
         theirs = accepted(create_meter(create_account(other, '2')), 20, today)
@@ -377,15 +359,14 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         EnterStart = pool.get('lk.meter.reading.enter.start')
         Reading = pool.get('lk.meter.reading')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         mine = create_meter(create_account(company, '1'))
         theirs = create_meter(
             create_account(other, '2'), codes=('day', 'night'))
         clerk = create_staff('clerk', company, ['group_readings'])
         today = dt.date.today()
 
-        with Transaction().set_user(clerk.id), check_access():
+        with as_staff(clerk):
             start = EnterStart(meter=theirs.id, date=today, lines=[])
             with self.assertRaises(AccessError):
                 start.on_change(['meter'])
@@ -406,33 +387,22 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
         "Test the wizards refuse the records of another organization"
         pool = Pool()
         Reading = pool.get('lk.meter.reading')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         meter = create_meter(create_account(other, '2'))
-        reading, = Reading.submit(
-            meter, {meter.channels[0].id: Decimal(10)}, source='staff')
+        reading, = submit_reading(meter, 10, source='staff')
         stranger = create_staff(
             'stranger', company, ['group_readings', 'group_data_edit'])
 
         with Transaction().set_user(stranger.id):
-            for name, data, state, context in [
+            self.assertRefused(lambda wizard: execute_wizard(*wizard), [
                     ('lk.meter.reading.reject',
                         {'start': {'reason': "Нет"}}, 'reject',
-                        {'active_model': 'lk.meter.reading',
-                            'active_id': reading.id,
-                            'active_ids': [reading.id]}),
+                        active('lk.meter.reading', reading.id)),
                     ('lk.meter.replace', {}, 'start',
-                        {'active_model': 'lk.meter',
-                            'active_id': meter.id,
-                            'active_ids': [meter.id]}),
+                        active('lk.meter', meter.id)),
                     ('lk.meter.reading.enter', {}, 'start',
-                        {'active_model': 'lk.meter',
-                            'active_id': meter.id,
-                            'active_ids': [meter.id]}),
-                    ]:
-                with self.subTest(wizard=name):
-                    with self.assertRaises(AccessError):
-                        execute_wizard(name, data, state, context)
+                        active('lk.meter', meter.id)),
+                    ])
         self.assertEqual(Reading(reading.id).state, 'new')
 
     @with_transaction()
@@ -440,14 +410,13 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
         "Test staff submitting over RPC are staff, whatever they send"
         pool = Pool()
         Reading = pool.get('lk.meter.reading')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         meter = create_meter(create_account(company, '1'))
         subscriber = create_subscriber(meter.account)
         theirs = create_meter(create_account(other, '2'))
         clerk = create_staff('clerk', company, ['group_readings'])
 
-        with Transaction().set_user(clerk.id), check_access():
+        with as_staff(clerk):
             reading, = Reading.submit(
                 meter.id, {meter.channels[0].id: Decimal(10)},
                 source='portal', web_user=subscriber.id)
@@ -468,50 +437,42 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
         meter = create_meter(create_account(company, '1'))
         today = dt.date.today()
         previous = accepted(meter, 5, today - dt.timedelta(days=40))
-        reading, = Reading.submit(
-            meter, {meter.channels[0].id: Decimal(10)}, source='staff')
+        reading, = submit_reading(meter, 10, source='staff')
         clerk = create_staff('clerk', company, ['group_readings'])
         operator = create_staff('operator', company, ['group_operator'])
 
-        with Transaction().set_user(clerk.id), check_access():
-            for values in [
+        def write(record, values):
+            Reading.write([Reading(record.id)], values)
+
+        with as_staff(clerk):
+            self.assertRefused(lambda values: write(reading, values), [
                     {'state': 'accepted'},
                     {'source': 'portal'},
                     {'kind': 'initial'},
                     {'flagged_jump': True},
-                    ]:
-                with self.subTest(values=list(values)):
-                    with self.assertRaises(AccessError):
-                        Reading.write([Reading(reading.id)], values)
+                    ])
             Reading.accept([Reading(reading.id)])
-            for values in [
+            self.assertRefused(lambda values: write(reading, values), [
                     {'value': Decimal(1)},
                     {'date': today - dt.timedelta(days=1)},
                     {'state': 'new'},
-                    ]:
-                with self.subTest(values=list(values)):
-                    with self.assertRaises(AccessError):
-                        Reading.write([Reading(reading.id)], values)
-        with Transaction().set_user(operator.id), check_access():
-            for record in [previous, reading]:
-                with self.assertRaises(AccessError):
-                    Reading.delete([Reading(record.id)])
+                    ])
+        with as_staff(operator):
+            self.assertRefused(
+                lambda record: Reading.delete([Reading(record.id)]),
+                [previous, reading])
         reading = Reading(reading.id)
         self.assertEqual(
             (reading.state, reading.value, reading.date),
             ('accepted', Decimal(10), today))
 
         # a new reading's value and period are checked again when written
-        new, = Reading.submit(
-            meter, {meter.channels[0].id: Decimal(12)}, source='staff')
-        with Transaction().set_user(clerk.id), check_access():
-            for values in [
+        new, = submit_reading(meter, 12, source='staff')
+        with as_staff(clerk):
+            self.assertRefused(lambda values: write(new, values), [
                     {'value': Decimal(1)},
                     {'period': first_of_months_before(today, 3)},
-                    ]:
-                with self.subTest(values=list(values)):
-                    with self.assertRaises(UserError):
-                        Reading.write([Reading(new.id)], values)
+                    ], UserError)
 
     @with_transaction()
     def test_create_readings_over_rpc(self):
@@ -528,17 +489,15 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
             'meter': meter.id, 'channel': meter.channels[0].id,
             'date': today, 'value': Decimal(8)}
 
-        with Transaction().set_user(clerk.id), check_access():
+        with as_staff(clerk):
             copy, = Reading.copy([Reading(counted.id)])
-            for extra in [
+            self.assertRefused(
+                lambda extra: Reading.create([{**values, **extra}]), [
                     {'source': 'portal'},
                     {'web_user': subscriber.id},
                     {'state': 'accepted'},
                     {'kind': 'initial'},
-                    ]:
-                with self.subTest(values=list(extra)):
-                    with self.assertRaises(AccessError):
-                        Reading.create([{**values, **extra}])
+                    ])
         self.assertEqual(
             (copy.state, copy.source, copy.author), ('new', 'staff', clerk))
 
@@ -558,13 +517,11 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
         previous = first_of_months_before(today, 1)
 
         def submit(date, value):
-            with as_subscriber(subscriber):
-                return Reading.submit(
-                    meter.id, {channel: Decimal(value)}, date=date,
-                    source='api', web_user=subscriber)
+            return submit_reading(
+                meter, value, subscriber, date=date, source='api')
 
         def enter(date, value):
-            with Transaction().set_user(clerk.id), check_access():
+            with as_staff(clerk):
                 return Reading.submit(
                     meter.id, {channel: Decimal(value)}, date=date,
                     source='staff')
@@ -607,17 +564,12 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
     @with_transaction()
     def test_reading_photo(self):
         "Test a reading's photo is a JPEG, PNG or WebP image within a size"
-        pool = Pool()
-        Reading = pool.get('lk.meter.reading')
-        company = create_company()
-        meter = create_meter(create_account(company, '1'))
+        meter = create_meter(create_account(create_company(), '1'))
         subscriber = create_subscriber(meter.account)
 
         def submit(photo, name):
-            with as_subscriber(subscriber):
-                return Reading.submit(
-                    meter.id, {meter.channels[0].id: Decimal(10)},
-                    web_user=subscriber, photo=photo, photo_name=name)
+            return submit_reading(
+                meter, 10, subscriber, photo=photo, photo_name=name)
 
         for photo, name in [
                 (b'not an image', 'meter.jpg'),
@@ -646,27 +598,160 @@ class LkMeteringTestCase(CompanyTestMixin, ModuleTestCase):
         "Test a replacement takes the readings of the meter's channels only"
         pool = Pool()
         Meter = pool.get('lk.meter')
-        company = create_company()
-        other = create_company(name="Other", currency=company.currency)
+        company, other = create_organizations("Other")
         meter = create_meter(create_account(company, '1'))
         single = meter.channels[0].id
         foreign = create_meter(create_account(other, '2')).channels[0].id
         today = dt.date.today()
 
-        for final, initial in [
+        self.assertRefused(
+            lambda readings: Meter.replace(
+                meter, {'serial': 'N1'}, *readings, today), [
                 ({single: 5}, {foreign: 0}),
                 ({single: 5, foreign: 1}, {single: 0}),
                 ({}, {single: 0}),
-                ]:
-            with self.subTest(final=final, initial=initial):
-                with self.assertRaises(UserError):
-                    Meter.replace(
-                        meter, {'serial': 'N1'}, final, initial, today)
+                ], UserError)
         new = Meter.replace(meter, {'serial': 'N1'}, {single: 5}, {single: 0},
             today)
         self.assertEqual(
             [(r.kind, r.channel.id) for r in new.readings],
             [('initial', single)])
+
+    def test_format_period(self):
+        "Test periods and days read as Russian and English do"
+        may, november = dt.date(2026, 5, 1), dt.date(2026, 11, 25)
+        self.assertEqual(format_period(november, 'ru'), "ноябрь 2026")
+        self.assertEqual(format_period(may, 'ru'), "май 2026")
+        self.assertEqual(format_period(november, 'en'), "November 2026")
+        self.assertEqual(format_period(november, 'ru_RU'), "ноябрь 2026")
+        self.assertEqual(format_day(november, 'ru'), "25 ноября")
+        self.assertEqual(format_day(dt.date(2026, 5, 25), 'ru'), "25 мая")
+        self.assertEqual(format_day(november, 'en'), "25 November")
+        self.assertEqual(format_month_short(november, 'ru'), "ноя")
+        self.assertEqual(format_period(None), '')
+
+    @with_transaction()
+    def test_window_deadlines(self):
+        "Test the window of the meters says until when readings are taken"
+        pool = Pool()
+        Window = pool.get('lk.meter.window')
+        company = create_company()
+        account = create_account(company, '1')
+        water = create_meter(account)
+        power = create_meter(create_account(company, '2'))
+        self.assertEqual(Window.deadlines([water, power]), [])
+        window, = Window.create([{
+                    'company': company.id, 'day_from': 20, 'day_to': 25}])
+        self.assertEqual(
+            Window.deadlines([water, power], dt.date(2026, 11, 22)), [
+                (window, True, dt.date(2026, 11, 1),
+                    dt.date(2026, 11, 20), dt.date(2026, 11, 25))])
+        deadline, = Window.deadlines([water], dt.date(2026, 11, 27))
+        self.assertEqual(
+            (deadline.open, deadline.period, deadline.end),
+            (False, dt.date(2026, 12, 1), dt.date(2026, 12, 25)))
+
+    @with_transaction()
+    def test_meter_unit(self):
+        "Test the unit of a meter follows its service"
+        pool = Pool()
+        Meter = pool.get('lk.meter')
+        meter = create_meter(create_account(create_company(), '1'))
+        self.assertEqual(meter.unit, "m³")
+        for service, unit in [('electricity', "kWh"), ('heat', "Gcal"),
+                ('gas', "m³"), ('hot_water', "m³")]:
+            Meter.write([meter], {'service': service})
+            self.assertEqual(Meter(meter.id).unit, unit)
+
+    @with_transaction()
+    def test_jump_needs_confirmation(self):
+        """Test a subscriber's value far above the usual consumption is
+        taken only once confirmed, and staff's is flagged"""
+        pool = Pool()
+        Reading = pool.get('lk.meter.reading')
+        company = create_company()
+        meter = create_meter(create_account(company, '1'))
+        channel = meter.channels[0]
+        subscriber = create_subscriber(meter.account)
+        today = dt.date.today()
+        # 10 m³ a month over the last year
+        for months, value in [(11, 100), (8, 130), (2, 190)]:
+            accepted(meter, value, first_of_months_before(today, months))
+
+        self.assertEqual(
+            Reading.jumps(meter, {channel.id: Decimal(205)}, today), [])
+        jump, = Reading.jumps(meter, {channel.id: Decimal(400)}, today)
+        self.assertEqual(jump.channel, channel)
+        self.assertEqual(jump.consumption, Decimal(210))
+        self.assertEqual(jump.average, Decimal(10))
+        self.assertEqual(
+            jump.previous_date, first_of_months_before(today, 2))
+
+        def submit(value, **kwargs):
+            return submit_reading(meter, value, subscriber, **kwargs)
+
+        with self.assertRaises(ReadingJumpError) as cm:
+            submit(400)
+        message = cm.exception.message
+        self.assertIn("210.000 m³", message)
+        self.assertIn("10.000 m³ a month", message)
+        self.assertNotIn("Сутки", message)
+        self.assertEqual(Reading.search([('state', '=', 'new')]), [])
+        reading, = submit(400, confirm=True)
+        self.assertTrue(reading.flagged_jump)
+        # an ordinary value needs no confirmation
+        reading, = submit(205)
+        self.assertFalse(reading.flagged_jump)
+        # staff's jumps are flagged for review, not refused
+        reading, = submit_reading(meter, 500, source='staff')
+        self.assertTrue(reading.flagged_jump)
+
+    @with_transaction()
+    def test_reject_emails_subscriber(self):
+        """Test a rejected submission e-mails its subscriber the reason in
+        their language, once per submission"""
+        pool = Pool()
+        Reading = pool.get('lk.meter.reading')
+        Outbox = pool.get('lk.mail.outbox')
+        Lang = pool.get('ir.lang')
+        WebUser = pool.get('web.user')
+        russian, = Lang.search([('code', '=', 'ru')])
+        Lang.load_translations([russian])
+        company = create_company()
+        account = create_account(company, '1')
+        meter = create_meter(account, codes=('day', 'night'))
+        subscriber = create_subscriber(account)
+        WebUser.write([subscriber], {'language': russian.id})
+        with as_subscriber(subscriber):
+            readings = Reading.submit(meter.id, {
+                    c.id: Decimal('12.5') for c in meter.channels},
+                web_user=subscriber)
+        self.assertEqual(Outbox.search([]), [])
+
+        Reading.do_reject(
+            Reading.browse([r.id for r in readings]),
+            reason="Фото не совпадает с показанием")
+        # staff's own readings tell no subscriber
+        staff = Reading.submit(
+            meter.id, {c.id: Decimal(13) for c in meter.channels},
+            source='staff')
+        Reading.do_reject(staff, reason="Ошибка ввода")
+
+        outbox, = Outbox.search([])
+        self.assertEqual(outbox.to, 'owner@example.com')
+        # rendered by the sender after the commit, the readings rejected
+        message = email.message_from_bytes(
+            (outbox.message or outbox.render_message()).encode('utf-8'),
+            policy=email.policy.default)
+        self.assertEqual(message['Subject'], "Показания не приняты")
+        text = message.get_body(('html', 'plain')).get_content()
+        self.assertIn("Фото не совпадает с показанием", text)
+        self.assertIn("не приняла показания счётчика", text)
+        self.assertIn("Причина", text)
+        self.assertIn("12,500 м³", text.replace('\u00a0', ' '))
+        self.assertIn("м³", text)
+        self.assertIn("День", text)
+        self.assertIn("Ночь", text)
 
 
 del ModuleTestCase

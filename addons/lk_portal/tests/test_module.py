@@ -13,6 +13,7 @@ from trytond.exceptions import RateLimitException
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import CompanyTestMixin, create_company
 from trytond.modules.lk_base.tests import create_account, create_staff
+from trytond.modules.lk_base.tests.tools import SMTPServer, set_config
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     DB_NAME, ModuleTestCase, RouteTestCase, with_transaction)
@@ -192,6 +193,12 @@ class LkPortalRouteTestCase(RouteTestCase):
         url = config.get('lk_portal', 'url', default='')
         config.set('lk_portal', 'url', 'https://lk.example.com')
         self.addCleanup(config.set, 'lk_portal', 'url', url)
+        # web_user's mails link to the portal's pages
+        for option, path in [
+                ('email_validation_url', '/validate'),
+                ('reset_password_url', '/reset')]:
+            self.enterContext(set_config(
+                    'web', option, 'https://lk.example.com' + path))
 
     def test_anonymous_pages(self):
         "A visitor gets the sign-in page, the public files, and no data"
@@ -216,7 +223,7 @@ class LkPortalRouteTestCase(RouteTestCase):
         configured address, whatever the Host header says"""
         page = self.client.get('/register', base_url='http://evil.example')
         token = CSRF.search(page.get_data(as_text=True))[1]
-        with patch('trytond.modules.lk_portal.routes.send_message') as send:
+        with patch('trytond.modules.lk_base.mail.send_message') as send:
             response = self.client.post(
                 '/register', base_url='http://evil.example', buffered=True,
                 data={
@@ -231,9 +238,9 @@ class LkPortalRouteTestCase(RouteTestCase):
         self.assertEqual(response.status_code, 200)
         (message, *_), _ = send.call_args
         self.assertEqual(message['To'], 'new@example.com')
-        body = message.get_content()
+        body = SMTPServer.text(message)
         self.assertNotIn('evil.example', body)
-        link, = re.findall(
+        link, *_ = re.findall(
             r'https://lk\.example\.com/validate\?token=\w+', body)
 
         with Transaction().start(DB_NAME, 0):
@@ -247,6 +254,50 @@ class LkPortalRouteTestCase(RouteTestCase):
             WebUser = Pool().get('web.user')
             user, = WebUser.search([('email', '=', 'new@example.com')])
             self.assertTrue(user.email_valid)
+
+    def test_feature_not_activated(self):
+        """Where lk_metering is not activated (this database), its pages,
+        API operations, menu entry, home panel and account action do not
+        exist, though the process has loaded its routes"""
+        from trytond.modules.lk_metering import portal  # noqa: F401
+        with Transaction().start(DB_NAME, 0) as transaction:
+            pool = Pool()
+            WebUser = pool.get('web.user')
+            Access = pool.get('lk.account.access')
+            with self.assertRaises(KeyError):
+                pool.get('lk.meter')
+            company = create_company()
+            account = create_account(company, '2001')
+            user, = WebUser.create([{
+                        'email': 'boxed@example.com',
+                        'email_valid': True}])
+            Access.create([{
+                        'web_user': user.id, 'account': account.id,
+                        'role': 'owner'}])
+            key = user.new_session()
+            account_id = account.id
+            transaction.commit()
+        self.client.set_cookie('lk_session', key)
+        home = self.client.get('/')
+        self.assertEqual(home.status_code, 200)
+        page = home.get_data(as_text=True)
+        self.assertIn('2001', page)
+        self.assertNotIn('/readings', page)
+        account_page = self.client.get(f'/accounts/{account_id}')
+        self.assertEqual(account_page.status_code, 200)
+        self.assertNotIn('readings', account_page.get_data(as_text=True))
+        for path in ['/readings', f'/accounts/{account_id}/readings',
+                '/readings/1']:
+            self.assertEqual(self.client.get(path).status_code, 404, path)
+        headers = {'Authorization': f'Bearer {key}'}
+        response = self.client.get(
+            f'/api/v1/accounts/{account_id}/meters', headers=headers)
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(response.mimetype, 'application/problem+json')
+        document = self.client.get('/api/v1/openapi.json').json
+        self.assertIn('/api/v1/accounts', document['paths'])
+        self.assertFalse([
+                p for p in document['paths'] if 'meter' in p])
 
 
 del ModuleTestCase, RouteTestCase

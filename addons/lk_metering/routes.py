@@ -1,6 +1,7 @@
 # This file is part of lk.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""The portal's «Показания» pages, when lk_metering is activated
+"""The portal's «Показания» pages (registered by portal.py: they answer
+only where lk_metering and lk_portal are activated)
 
 The meters of every account of the user, grouped by address; one meter's
 entry form (one field per channel), its history and its monthly
@@ -22,45 +23,38 @@ from werkzeug.utils import redirect
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
+from trytond.pool import Pool
 from trytond.protocols.wrappers import with_pool, with_transaction
 from trytond.transaction import Transaction
 
-from .portal import (
-    check_csrf, get_or_404, not_found, render, route,
-    subscriber)
-from .routes import HOME_PANELS, _, activated, valid_access
+from trytond.modules.lk_portal.i18n import N_
+from trytond.modules.lk_portal.portal import (
+    check_csrf, get_or_404, language, not_found, render, route, subscriber,
+    translate as _, valid_access)
 
-MODULE = 'lk_metering'
+from .exceptions import ReadingJumpError
+from .window import format_day, format_month_short, format_period
+
 PERIOD = re.compile(r'^(\d{4})-(\d{2})$')
 CHART_MONTHS = 12
 # The most digits before the point of any meter's register (lk.meter)
 VALUE_DIGITS = 12
 
-# The states of a reading as the subscriber reads them (portal catalog)
+# The states of a reading as the subscriber reads them (portal catalog):
+# a new one waits for the organization's check
 STATES = {
-    'new': "new",
-    'accepted': "accepted",
-    'rejected': "rejected",
-    'exported': "exported",
-    'superseded': "replaced",
+    'new': N_("awaiting check"),
+    'accepted': N_("accepted"),
+    'rejected': N_("rejected"),
+    'exported': N_("sent to billing"),
+    'superseded': N_("replaced"),
     }
-
-
-def require_module(pool):
-    "The readings answer 404 while lk_metering is not activated"
-    if MODULE not in activated(pool, {MODULE}):
-        raise not_found()
 
 
 def valid_accesses(pool, web_user):
     "The user's valid accesses by account id"
     Access = pool.get('lk.account.access')
-    return {
-        a.account.id: a for a in Access.search([
-                ('web_user', '=', web_user.id),
-                ('state', '=', 'active'),
-                ])
-        if a.valid}
+    return Access.valid_for(web_user)
 
 
 def visible_meters(pool, accesses, account=None):
@@ -78,14 +72,7 @@ def meter_access(pool, web_user, meter_id):
     "The meter and the user's access to its account, or 404"
     Meter = pool.get('lk.meter')
     meter = get_or_404(Meter, meter_id)
-    access = valid_access(pool, web_user, meter.account.id)
-    if not access:
-        raise not_found()
-    return meter, access
-
-
-def format_period(period):
-    return period.strftime('%m.%Y') if period else ''
+    return meter, valid_access(web_user, meter.account)
 
 
 def format_value(value, decimals=None):
@@ -96,6 +83,17 @@ def format_value(value, decimals=None):
     if decimals is not None:
         value = value.quantize(Decimal(1).scaleb(-int(decimals)))
     return str(value)
+
+
+def whole(text):
+    "The text kept on one line: «25 ноября», «ноябрь 2026»"
+    return text.replace(' ', '\u00a0')
+
+
+def show_value(value, decimals, code):
+    "A value as the page's language writes it: «12345,6» in Russian"
+    text = format_value(value, decimals)
+    return text.replace('.', ',') if code == 'ru' else text
 
 
 def parse_value(text):
@@ -151,9 +149,11 @@ def monthly_consumption(readings, months=CHART_MONTHS, today=None):
     return list(reversed(totals.items()))
 
 
-def chart_svg(series, title, unit=''):
-    "Server-drawn bars of [(period, value)] as inline SVG markup"
-    width, height, top, bottom, left = 600, 220, 20, 36, 8
+def chart_svg(series, title, unit='', code='en'):
+    """Server-drawn bars of [(period, value)] as inline SVG markup, each
+    month labelled with its year (a year of bars spans two)"""
+    # narrow enough that its labels stay legible on a phone
+    width, height, top, bottom, left = 420, 240, 18, 40, 6
     maximum = max((v for _, v in series), default=0) or Decimal(1)
     step = (width - 2 * left) / max(len(series), 1)
     bar = step * 0.7
@@ -170,22 +170,47 @@ def chart_svg(series, title, unit=''):
         h = float(value / maximum) * plot if value > 0 else 0
         x = left + index * step + (step - bar) / 2
         y = height - bottom - h
-        label = format_period(period)
-        text = f'{value.normalize():f}' if value else '0'
+        label = format_period(period, code)
+        shown = value.quantize(Decimal(1) if value >= 100 else Decimal('0.1'))
+        text = show_value(f'{shown.normalize():f}', None, code) \
+            if value else '0'
+        middle = f'{x + bar / 2:.1f}'
         parts.append(
             f'<g class="bar"><title>{escape(label)}: {escape(text)} '
             f'{escape(unit)}</title>'
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
             f'height="{h:.1f}" fill="#0b5394"/>'
-            f'<text x="{x + bar / 2:.1f}" y="{height - bottom + 14}" '
-            f'text-anchor="middle" font-size="11" fill="#555">'
-            f'{escape(label[:2])}</text>'
-            + (f'<text x="{x + bar / 2:.1f}" y="{max(y - 4, 12):.1f}" '
-                f'text-anchor="middle" font-size="10" fill="#222">'
+            f'<text x="{middle}" y="{height - bottom + 15}" '
+            f'text-anchor="middle" font-size="13" fill="#4a5360" '
+            f'class="month">{escape(format_month_short(period, code))}'
+            f'<tspan x="{middle}" dy="15" font-size="11" class="year">'
+            f'{period.year}</tspan></text>'
+            + (f'<text x="{middle}" y="{max(y - 4, 12):.1f}" '
+                f'text-anchor="middle" font-size="11" fill="#222">'
                 f'{escape(text)}</text>' if value else '')
             + '</g>')
     parts.append('</svg>')
     return Markup(''.join(parts))
+
+
+def submissions(readings):
+    """The readings as the subscriber sent them, the last first: one row per
+    submission (the channels of one date, period, state and subscriber)
+    with its values by channel id and the reasons of a rejection"""
+    rows = []
+    for reading in readings:
+        key = (reading.date, reading.period, reading.state,
+            reading.web_user.id if reading.web_user else None)
+        row = rows[-1] if rows else None
+        if row is None or row.key != key or reading.channel.id in row.values:
+            row = SimpleNamespace(
+                key=key, date=reading.date, period=reading.period,
+                state=reading.state, values={}, reasons=[])
+            rows.append(row)
+        row.values[reading.channel.id] = reading
+        if reading.reject_reason and reading.reject_reason not in row.reasons:
+            row.reasons.append(reading.reject_reason)
+    return rows
 
 
 def meter_groups(pool, accesses, meters):
@@ -225,7 +250,6 @@ def readings_list(request, pool, web_user, account_id=None):
 @with_transaction()
 @subscriber
 def readings(request, pool, web_user):
-    require_module(pool)
     return readings_list(request, pool, web_user)
 
 
@@ -234,7 +258,6 @@ def readings(request, pool, web_user):
 @with_transaction()
 @subscriber
 def account_readings(request, pool, web_user, account_id):
-    require_module(pool)
     return readings_list(request, pool, web_user, account_id)
 
 
@@ -245,25 +268,48 @@ def history(pool, meter):
             ], order=[('date', 'DESC'), ('id', 'DESC')])
 
 
+def channel_label(request, meter, channel):
+    "A channel as the page names it: a single one is just the reading"
+    if len(meter.channels) > 1:
+        return channel.name
+    return _(request, "Reading")
+
+
 def meter_page(request, pool, meter, access, status=200, error=None,
-        values=None, accepted=None):
+        values=None, sent=None, jump=None):
     Meter = pool.get('lk.meter')
+    code = language(request)
     channels = list(meter.channels)
     last = Meter.last_readings(meter) or {}
-    rows = history(pool, meter)
-    unit = {
-        'electricity': "kWh", 'heat': "Gcal",
-        }.get(meter.service, "m³")
-    title = _(request, "Monthly consumption") + f', {_(request, unit)}'
+    readings = history(pool, meter)
+    rows = submissions(readings)
+    # the columns of the history: the meter's channels, then the ones a
+    # former setup of the meter had
+    columns = channels + list({
+            r.channel: None for r in readings
+            if r.channel not in channels})
+    title = _(request, "Monthly consumption") + f', {meter.unit}'
+    received = None
+    if sent:
+        received = max(
+            (r for r in rows
+                if r.period == sent and r.key[3] == request.lk_web_user.id),
+            key=lambda r: max(v.id for v in r.values.values()),
+            default=None)
     return render(
         request, 'readings_meter.html', status=status, meter=meter,
         account=meter.account, organization=meter.account.company,
-        channels=channels, last=last, window=window_status(pool, meter),
+        channels=channels, columns=columns, last=last,
+        window=window_status(pool, meter),
         can_submit=access.has_right('readings'), history=rows,
-        chart=chart_svg(monthly_consumption(rows), title, _(request, unit)),
-        error=error, values=values or {}, accepted=accepted,
-        states=STATES, format_value=format_value,
-        format_period=format_period)
+        chart=chart_svg(
+            monthly_consumption(readings), title, meter.unit, code),
+        error=error, jump=jump, values=values or {}, received=received,
+        states=STATES, unit=meter.unit,
+        label=lambda c: channel_label(request, meter, c),
+        show_value=lambda v: show_value(v, meter.decimals, code),
+        format_period=lambda p: whole(format_period(p, code)),
+        format_day=lambda d: whole(format_day(d, code)))
 
 
 @route('/readings/<int:meter_id>', methods=('GET', 'POST'))
@@ -272,17 +318,16 @@ def meter_page(request, pool, meter, access, status=200, error=None,
 @subscriber
 def meter_readings(request, pool, web_user, meter_id):
     Reading = pool.get('lk.meter.reading')
-    require_module(pool)
     meter, access = meter_access(pool, web_user, meter_id)
     if request.method == 'GET':
-        accepted = None
-        if match := PERIOD.match(request.args.get('accepted') or ''):
-            accepted = f'{match[2]}.{match[1]}'
-        return meter_page(request, pool, meter, access, accepted=accepted)
+        sent = None
+        if match := PERIOD.match(request.args.get('sent') or ''):
+            sent = dt.date(int(match[1]), int(match[2]), 1)
+        return meter_page(request, pool, meter, access, sent=sent)
 
     check_csrf(request)
     if not access.has_right('readings'):
-        raise Forbidden(gettext('lk_portal.msg_readings_right'))
+        raise Forbidden(gettext('lk_metering.msg_readings_right'))
     values, typed = {}, {}
     for channel in meter.channels:
         text = request.form.get(f'channel_{channel.id}', '')
@@ -295,7 +340,8 @@ def meter_readings(request, pool, web_user, meter_id):
                 error=_(request, "«%(channel)s»: enter a number from 0 "
                     "with at most %(digits)s digits before the comma, "
                     "e.g. 12345,6.") % {
-                    'channel': channel.rec_name, 'digits': VALUE_DIGITS})
+                    'channel': channel_label(request, meter, channel),
+                    'digits': VALUE_DIGITS})
         if value is not None:
             values[channel.id] = value
     photo = request.files.get('photo')
@@ -310,10 +356,17 @@ def meter_readings(request, pool, web_user, meter_id):
     try:
         created = Reading.submit(
             meter, values, source='portal', web_user=web_user,
-            photo=photo_data, photo_name=photo_name)
+            photo=photo_data, photo_name=photo_name,
+            confirm=request.form.get('confirm') == '1')
     except AccessError:
         Transaction().rollback()
-        raise Forbidden(gettext('lk_portal.msg_readings_right'))
+        raise Forbidden(gettext('lk_metering.msg_readings_right'))
+    except ReadingJumpError as exception:
+        # far above the usual: the subscriber checks and confirms
+        Transaction().rollback()
+        return meter_page(
+            request, pool, meter, access, values=typed,
+            jump=exception.message)
     except UserError as exception:
         Transaction().rollback()
         return meter_page(
@@ -322,12 +375,42 @@ def meter_readings(request, pool, web_user, meter_id):
     period = created[0].period if created else None
     target = f'/readings/{meter.id}'
     if period:
-        target += f'?accepted={period:%Y-%m}'
+        target += f'?sent={period:%Y-%m}'
     return redirect(target, code=303)
 
 
-def home_panel(request, pool, web_user):
-    "The home tile: the meters still waiting for readings"
+def deadlines_text(request, meters):
+    """Until when the windows of the meters take readings: «Показания
+    принимаются до 25 ноября», by organization when their dates differ"""
+    pool = Pool()
+    Window = pool.get('lk.meter.window')
+    code = language(request)
+    dates = OrderedDict()
+    for deadline in Window.deadlines(meters):
+        if deadline.open:
+            text = _(request, "until %(end)s") % {
+                'end': whole(format_day(deadline.end, code))}
+        else:
+            text = _(request, "from %(start)s to %(end)s") % {
+                'start': whole(format_day(deadline.start, code)),
+                'end': whole(format_day(deadline.end, code))}
+        organizations = dates.setdefault(text, [])
+        name = deadline.window.company.display_name
+        if name not in organizations:
+            organizations.append(name)
+    if not dates:
+        return ''
+    if len(dates) == 1:
+        text, = dates
+    else:
+        text = '; '.join(
+            f'{", ".join(o)} — {t}' for t, o in dates.items())
+    return _(request, "Readings are taken %(dates)s.") % {'dates': text}
+
+
+def home_panel(request, web_user):
+    "The home tile: the meters still waiting for readings and until when"
+    pool = Pool()
     Meter = pool.get('lk.meter')
     accesses = valid_accesses(pool, web_user)
     meters = [
@@ -337,12 +420,12 @@ def home_panel(request, pool, web_user):
     if not meters:
         return None
     waiting = len(Meter.waiting(meters))
-    return SimpleNamespace(
-        name='readings', url='/readings', title=_(request, "Meter readings"),
-        count=waiting,
-        text=(_(request, "Meters waiting for readings: %(count)s")
+    text = ((_(request, "Meters waiting for readings: %(count)s")
             % {'count': waiting}) if waiting
         else _(request, "All readings are submitted."))
-
-
-HOME_PANELS.append({'module': MODULE, 'panel': home_panel})
+    if deadlines := deadlines_text(request, meters):
+        text = f'{text}. {deadlines}' if text[-1].isalnum() \
+            else f'{text} {deadlines}'
+    return SimpleNamespace(
+        name='readings', url='/readings', title=_(request, "Meter readings"),
+        count=waiting, text=text, deadlines=deadlines)

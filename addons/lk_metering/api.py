@@ -1,6 +1,7 @@
 # This file is part of lk.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""The API's meter readings, when lk_metering is activated (404 otherwise)
+"""The API's meter readings (registered by portal.py: they answer only
+where lk_metering and lk_portal are activated)
 
 Values are strings with the register's decimals; the rules are the
 portal's: another subscriber's meter does not exist (404), a delegate
@@ -17,13 +18,14 @@ from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
 from trytond.transaction import Transaction
 
-from .api import (
-    DATE_MAX, DATE_MIN, SCHEMAS, _not_found, _nullable, _own_accounts,
-    api_route, array_of, json_body, json_response, parse_date, problem, ref)
-from .metering import (
-    MODULE, VALUE_DIGITS, format_value, meter_access, parse_value,
-    window_status)
-from .routes import activated
+from trytond.modules.lk_portal.api import (
+    DATE_MAX, DATE_MIN, SCHEMAS, api_route, array_of, json_body,
+    json_response, not_found, nullable, own_accounts, parse_date, problem,
+    ref)
+
+from .exceptions import ReadingJumpError
+from .routes import (
+    VALUE_DIGITS, format_value, meter_access, parse_value, window_status)
 
 SERVICES = ['electricity', 'cold_water', 'hot_water', 'gas', 'heat']
 STATES = ['new', 'accepted', 'rejected', 'exported', 'superseded']
@@ -51,7 +53,7 @@ SCHEMAS.update({
                 "counts for.",
                 },
             'state': {'type': 'string', 'enum': STATES},
-            'reject_reason': _nullable('string'),
+            'reject_reason': nullable('string'),
             'consumption': {
                 'anyOf': [ref('ReadingValue'), {'type': 'null'}],
                 'description': "Against the previous accepted reading of "
@@ -66,7 +68,7 @@ SCHEMAS.update({
         'properties': {
             'id': {'type': 'integer'},
             'name': {'type': 'string'},
-            'code': _nullable('string'),
+            'code': nullable('string'),
             'last_reading': {
                 'anyOf': [ref('Reading'), {'type': 'null'}],
                 'description': "The last new, accepted or exported "
@@ -79,11 +81,11 @@ SCHEMAS.update({
         'required': ['open', 'period', 'next_from', 'next_to'],
         'properties': {
             'open': {'type': 'boolean'},
-            'period': _nullable(
+            'period': nullable(
                 'string', format='date',
                 description="The period a reading sent today counts for."),
-            'next_from': _nullable('string', format='date'),
-            'next_to': _nullable('string', format='date'),
+            'next_from': nullable('string', format='date'),
+            'next_to': nullable('string', format='date'),
             },
         },
     'Meter': {
@@ -97,11 +99,11 @@ SCHEMAS.update({
             'serial': {'type': 'string'},
             'name': {'type': 'string'},
             'service': {'type': 'string', 'enum': SERVICES},
-            'place': _nullable('string'),
+            'place': nullable('string'),
             'digits': {'type': 'integer'},
             'decimals': {'type': 'integer'},
-            'installed_on': _nullable('string', format='date'),
-            'verification_date': _nullable('string', format='date'),
+            'installed_on': nullable('string', format='date'),
+            'verification_date': nullable('string', format='date'),
             'verification_overdue': {'type': 'boolean'},
             'state': {'type': 'string', 'enum': ['active', 'removed']},
             'channels': array_of('Channel'),
@@ -141,6 +143,12 @@ SCHEMAS.update({
                 'description': "The date of the reading (default today), "
                 f"from {DATE_MIN.isoformat()} to {DATE_MAX.isoformat()}.",
                 },
+            'confirm': {
+                'type': 'boolean',
+                'description': "Send the values even if far above the "
+                "meter's usual consumption: true once the subscriber "
+                "confirmed them after a 409 answer.",
+                },
             },
         },
     'ReadingsSubmitted': {
@@ -153,11 +161,6 @@ SCHEMAS.update({
             },
         },
     })
-
-
-def _require_module(pool):
-    if MODULE not in activated(pool, {MODULE}):
-        raise _not_found()
 
 
 def _value(value, meter):
@@ -220,7 +223,7 @@ def _meter_access(pool, web_user, meter_id):
     try:
         return meter_access(pool, web_user, meter_id)
     except NotFound:
-        raise _not_found()
+        raise not_found()
 
 
 @api_route('/accounts/<int:account_id>/meters',
@@ -230,10 +233,9 @@ def account_meters(request, pool, web_user, account_id):
     """With their channels, register, verification date, last readings and
     the submission window of today."""
     Meter = pool.get('lk.meter')
-    _require_module(pool)
-    found = _own_accounts(pool, web_user, [('id', '=', account_id)])
+    found = own_accounts(pool, web_user, [('id', '=', account_id)])
     if not found:
-        raise _not_found()
+        raise not_found()
     (account, access), = found
     meters = Meter.search([('account', '=', account.id)],
         order=[('state', 'ASC'), ('id', 'ASC')])
@@ -246,7 +248,6 @@ def account_meters(request, pool, web_user, account_id):
 def meter_readings(request, pool, web_user, meter_id):
     "Every reading kept, whatever its state."
     Reading = pool.get('lk.meter.reading')
-    _require_module(pool)
     meter, _ = _meter_access(pool, web_user, meter_id)
     readings = Reading.search([
             ('meter', '=', meter.id),
@@ -257,17 +258,20 @@ def meter_readings(request, pool, web_user, meter_id):
 @api_route('/meters/<int:meter_id>/readings', methods=['POST'], status=201,
     summary="Submit the readings of a meter (every channel)",
     request_schema=ref('ReadingsSubmission'),
-    response_schema=ref('ReadingsSubmitted'), responses=[403, 422])
+    response_schema=ref('ReadingsSubmitted'), responses=[403, 409, 422])
 def submit_readings(request, pool, web_user, meter_id):
     """The organization's rules apply: every channel at once, not below the
     previous value unless the register rolled over, the submission window.
     A refused submission is a 422 problem with the reason; a delegate
-    without the readings right gets 403."""
+    without the readings right gets 403. A value far above the meter's
+    usual consumption (more than 3 times the average month of the last
+    year, by default) is a 409 problem with `field` "confirm" and
+    `confirm_required` true: once the subscriber checked it, send the same
+    readings again with `"confirm": true`."""
     Reading = pool.get('lk.meter.reading')
-    _require_module(pool)
     meter, access = _meter_access(pool, web_user, meter_id)
     data = json_body(request)
-    bad_request = problem(400, gettext('lk_portal.msg_api_readings_body'))
+    bad_request = problem(400, gettext('lk_metering.msg_api_readings_body'))
     if not isinstance(data, dict) or not isinstance(
             data.get('readings'), list) or not data['readings']:
         return bad_request
@@ -293,14 +297,23 @@ def submit_readings(request, pool, web_user, meter_id):
     date = None
     if data.get('date') is not None:
         date = parse_date(data['date'], 'date')
+    confirm = data.get('confirm', False)
+    if type(confirm) is not bool:
+        return problem(422, gettext(
+                'lk_metering.msg_api_confirm'), field='confirm')
     if not access.has_right('readings'):
-        return problem(403, gettext('lk_portal.msg_readings_right'))
+        return problem(403, gettext('lk_metering.msg_readings_right'))
     try:
         created = Reading.submit(
-            meter, values, date=date, source='api', web_user=web_user)
+            meter, values, date=date, source='api', web_user=web_user,
+            confirm=confirm)
     except AccessError:
         Transaction().rollback()
-        return problem(403, gettext('lk_portal.msg_readings_right'))
+        return problem(403, gettext('lk_metering.msg_readings_right'))
+    except ReadingJumpError as exception:
+        Transaction().rollback()
+        return problem(
+            409, exception.message, field='confirm', confirm_required=True)
     except UserError as exception:
         Transaction().rollback()
         return problem(422, exception.message)
