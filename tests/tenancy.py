@@ -581,10 +581,12 @@ def build_world(pool, transaction):
 
     portal = ModelData.get_id('lk_base', 'user_portal')
     subscriber, = WebUser.search([('email', '=', demo.SUBSCRIBER)])
-    neighbour_account, = Account.search([
-            ('company', '=', parent.id),
-            ('accesses', '=', None),
-            ], limit=1, order=[('number', 'DESC')])
+    # an account of the parent nobody holds, whatever the other tests did
+    # to the demo's accounts (the world is rolled back)
+    neighbour_account, = Account.copy(Account.search([
+                ('company', '=', parent.id),
+                ], limit=1, order=[('number', 'DESC')]),
+        default={'number': 'probe-neighbour', 'accesses': None})
     held, = Access.search([
             ('web_user', '=', subscriber.id),
             ('account.company', '=', parent.id),

@@ -271,7 +271,9 @@ def demo_data(db):
         for model, names in [
                 ('lk.meter', ['serial', 'model', 'place']),
                 ('company.company', ['rec_name', 'short_name', 'website']),
-                ('lk.account', ['number'])]:
+                ('lk.account', ['number']),
+                # delegates the other tests invited show on the revoke page
+                ('web.user', ['email'])]:
             try:
                 Model = pool.get(model)
             except KeyError:

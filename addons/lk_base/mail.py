@@ -36,6 +36,8 @@ from trytond.tools.email_ import set_from_header
 from trytond.transaction import Transaction, without_check_access
 
 logger = logging.getLogger(__name__)
+# The name of the threads that send after a commit (tests wait for them)
+DELIVERY_THREAD = 'lk-mail-delivery'
 
 STATES = [
     ('queued', "Queued"),
@@ -253,7 +255,8 @@ class Outbox(ModelSQL, ModelView):
         with Transaction().new_transaction(), without_check_access():
             stale = cls.search([
                     ('state', '=', 'sending'),
-                    ('attempt_date', '<', now - lease),
+                    # PostgreSQL stores it rounded to the second, maybe up
+                    ('attempt_date', '<=', now - lease),
                     ])
             cls.write(stale, {
                     'state': 'queued',
@@ -393,7 +396,8 @@ class SendAfterCommit:
         if (name != ':memory:'
                 and config.getboolean('email', 'outbox_thread', default=True)):
             threading.Thread(
-                target=deliver, args=(name, ids), daemon=True).start()
+                target=deliver, args=(name, ids), name=DELIVERY_THREAD,
+                daemon=True).start()
         else:
             deliver(name, ids)
 

@@ -6,12 +6,14 @@ import email.policy
 import html
 import re
 import socket
+import threading
 from contextlib import contextmanager
 
 from proteus import Model
 from proteus.config import get_config
 
 from trytond import config as tconfig
+from trytond.modules.lk_base.mail import DELIVERY_THREAD
 
 __all__ = [
     'load_russian', 'create_organization', 'create_staff', 'set_config',
@@ -121,6 +123,10 @@ class SMTPServer:
         return self
 
     def stop(self):
+        # The messages of the last commit go out from threads: let them
+        for thread in threading.enumerate():
+            if thread.name == DELIVERY_THREAD:
+                thread.join(timeout=30)
         tconfig.set('email', 'uri', self._uri)
         self._controller.stop()
         self._controller = None
