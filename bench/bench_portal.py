@@ -12,7 +12,8 @@ and --accounts accounts (DEMO_SIZE; 100000 for the note), serves
 config/wsgi.py's application with gunicorn (--workers sync workers), signs
 the demo subscriber in (a portal session and an API token) and runs
 loopback load on the anonymous sign-in page, the signed-in portal home,
-an account page, the readings page and GET /api/v1/accounts, at each
+an account page, the readings page and GET /api/v1/accounts (with
+lk_billing: /debt, an account's history and GET /api/v1/debt), at each
 concurrency, with wrk (Debian's, with a Lua report of the percentiles) if
 installed, else a Python generator (threads, http.client keep-alive).
 Prints a table of requests per second, p50 and p95 latency and the
@@ -60,21 +61,27 @@ end
 """
 
 
-def prepare(args, directory):
-    "The configuration and the database, created when missing"
+def prepare(args, directory, modules=None):
+    """The configuration and the database with the demo's modules (or these
+    of them), created when missing"""
     config = lkdemo.write_config(
         Path(directory, 'trytond.conf'), backend='postgresql',
         data_dir=directory, listen=f'127.0.0.1:{args.port}',
         database=args.database)
     if args.recreate:
         lkdemo.drop_database(args.database)
-    if lkdemo.database_ready(args.database):
+    if lkdemo.database_ready(args.database, modules):
         print(f"Using the database {args.database}", flush=True)
     else:
+        from trytond import backend
+        if args.database in backend.Database().connect().list():
+            sys.exit(f"{args.database} exists with other modules: "
+                "--recreate or dropdb it")
         print(f"Creating {args.database} with {args.accounts} accounts…",
             flush=True)
         started = time.monotonic()
-        lkdemo.create_database(args.database, accounts=args.accounts)
+        lkdemo.create_database(
+            args.database, accounts=args.accounts, modules=modules)
         print(f"Created in {time.monotonic() - started:.0f} s", flush=True)
     from trytond import backend
     backend.Database(args.database).close()
@@ -170,13 +177,22 @@ def targets(port, cookie, authorization):
     assert status == 200, status
     account = json.loads(body)[0]['id']
     page = {'Cookie': cookie}
-    return [
+    measured = [
         ("anonymous /login", '/login', {}),
         ("home /", '/', page),
         ("account page", f'/accounts/{account}', page),
         ("readings /readings", '/readings', page),
         ("GET /api/v1/accounts", '/api/v1/accounts', api),
         ]
+    status, _, _ = request(port, 'GET', '/api/v1/debt', headers=api)
+    if status == 200:
+        # lk_billing is activated
+        measured += [
+            ("debt /debt", '/debt', page),
+            ("history page", f'/accounts/{account}/history', page),
+            ("GET /api/v1/debt", '/api/v1/debt', api),
+            ]
+    return measured
 
 
 def load_wrk(port, path, headers, concurrency, duration, script):
@@ -237,16 +253,16 @@ def load_python(port, path, headers, concurrency, duration, script=None):
         'max': latencies[-1] * 1000, 'count': len(latencies)}
 
 
-def main():
-    parser = argparse.ArgumentParser()
+def add_arguments(parser, database='lk_bench_portal', concurrency='1,8'):
+    "The options of the database, the server and the load"
     parser.add_argument('--accounts', type=int, default=int(
             os.environ.get('DEMO_SIZE') or 50))
-    parser.add_argument('--database', default='lk_bench_portal')
+    parser.add_argument('--database', default=database)
     parser.add_argument('--recreate', action='store_true')
     parser.add_argument('--port', type=int, default=8765)
     parser.add_argument('--workers', type=int, default=2)
     parser.add_argument('--duration', type=int, default=10)
-    parser.add_argument('--concurrency', default='1,8')
+    parser.add_argument('--concurrency', default=concurrency)
     parser.add_argument('--only', help="measure the targets whose name "
         "contains this")
     parser.add_argument('--checkout', help="serve the addons/ and config/ "
@@ -254,39 +270,55 @@ def main():
     parser.add_argument(
         '--load', choices=['wrk', 'python'],
         default='wrk' if shutil.which('wrk') else 'python')
-    args = parser.parse_args()
+
+
+def run(args, config, directory):
+    """Serve the database of config, sign in and load each target at each
+    concurrency: [(name, concurrency, result)]"""
     concurrencies = [int(c) for c in args.concurrency.split(',')]
+    script = Path(directory, 'report.lua')
+    script.write_text(WRK_REPORT)
+    load = load_wrk if args.load == 'wrk' else load_python
+    process = serve(args, config, directory)
+    rows = []
+    try:
+        cookie, authorization = sign_in(args.port)
+        for name, path, headers in targets(args.port, cookie, authorization):
+            if args.only and args.only not in name:
+                continue
+            # warm both workers' caches
+            load_python(args.port, path, headers, 4, 1)
+            for concurrency in concurrencies:
+                result = load(
+                    args.port, path, headers, concurrency, args.duration,
+                    str(script))
+                rows.append((name, concurrency, result))
+                print(f"{name} c={concurrency}: {result['rps']:.0f}/s "
+                    f"p50 {result['p50']:.1f} ms p95 "
+                    f"{result['p95']:.1f} ms errors {result['errors']}",
+                    flush=True)
+    finally:
+        stop(process)
+    return rows
+
+
+def describe(args):
+    "What was measured, how"
+    return (f"{args.checkout or ROOT}, gunicorn {args.workers} sync workers, "
+        f"{args.load}, {args.duration} s each, {os.cpu_count()} CPUs")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix='lk-bench-portal-') as directory:
         config = prepare(args, directory)
-        script = Path(directory, 'report.lua')
-        script.write_text(WRK_REPORT)
-        load = load_wrk if args.load == 'wrk' else load_python
-        process = serve(args, config, directory)
-        try:
-            cookie, authorization = sign_in(args.port)
-            rows = []
-            for name, path, headers in targets(
-                    args.port, cookie, authorization):
-                if args.only and args.only not in name:
-                    continue
-                # warm both workers' caches
-                load_python(args.port, path, headers, 4, 1)
-                for concurrency in concurrencies:
-                    result = load(
-                        args.port, path, headers, concurrency, args.duration,
-                        str(script))
-                    rows.append((name, concurrency, result))
-                    print(f"{name} c={concurrency}: {result['rps']:.0f}/s "
-                        f"p50 {result['p50']:.1f} ms p95 "
-                        f"{result['p95']:.1f} ms errors {result['errors']}",
-                        flush=True)
-        finally:
-            stop(process)
+        rows = run(args, config, directory)
 
     print(f"\n{args.database} ({args.accounts} accounts if created), "
-        f"{args.checkout or ROOT}, gunicorn {args.workers} sync workers, "
-        f"{args.load}, {args.duration} s each, {os.cpu_count()} CPUs\n")
+        f"{describe(args)}\n")
     print("| request | concurrency | req/s | p50 ms | p95 ms | errors |")
     print("|---|---|---|---|---|---|")
     for name, concurrency, result in rows:

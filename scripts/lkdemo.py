@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / 'config' / 'trytond.conf'
 MODULE = 'lk_portal'
 # activated with MODULE
-MODULES = [MODULE, 'lk_metering']
+MODULES = [MODULE, 'lk_metering', 'lk_billing']
 LANGUAGE = 'ru'
 logger = logging.getLogger(__name__)
 
@@ -67,13 +67,15 @@ def write_config(path, backend='sqlite', data_dir=None,
     return Path(path)
 
 
-def database_ready(name):
-    "Whether the database exists with the demo's modules activated"
+def database_ready(name, modules=None):
+    """Whether the database exists with the demo's modules (or these of
+    them) activated, and not the others"""
     from sql import Table
 
     from trytond import backend
     from trytond.transaction import Transaction
 
+    modules = modules or MODULES
     if name not in backend.Database().connect().list():
         return False
     module = Table('ir_module')
@@ -84,11 +86,13 @@ def database_ready(name):
                 module.name, module.state,
                 where=module.name.in_(MODULES)))
         states = dict(cursor)
-    return all(states.get(m) == 'activated' for m in MODULES)
+    return all(
+        (states.get(m) == 'activated') == (m in modules) for m in MODULES)
 
 
-def create_database(name, accounts=50, password='admin'):
-    """Create the database with lk_base and Russian, then the demo data.
+def create_database(name, accounts=50, password='admin', modules=None):
+    """Create the database with the demo's modules (or these of them) and
+    Russian, then the demo data of the activated ones.
 
     A failed or interrupted creation drops the database again, so that
     database_ready() means "complete"."""
@@ -98,14 +102,14 @@ def create_database(name, accounts=50, password='admin'):
             None, 0, close=True, autocommit=True) as transaction:
         transaction.database.create(transaction.connection, name)
     try:
-        _trytond_admin(name)
+        _trytond_admin(name, modules=modules)
         generate(name, accounts=accounts, password=password)
     except BaseException:
         drop_database(name)
         raise
 
 
-def _trytond_admin(name):
+def _trytond_admin(name, modules=None):
     bin_dir = os.path.dirname(sys.executable)
     command = shutil.which('trytond-admin', path=bin_dir) or 'trytond-admin'
     # The admin password is set by generate(): Tryton refuses one equal to
@@ -115,23 +119,32 @@ def _trytond_admin(name):
         passfile.flush()
         subprocess.run([
                 command, '-c', os.environ['TRYTOND_CONFIG'], '-d', name,
-                '-u', *MODULES, '--activate-dependencies', '-l', LANGUAGE,
+                '-u', *(modules or MODULES), '--activate-dependencies',
+                '-l', LANGUAGE,
                 '--email', 'admin@example.com'],
             env=dict(os.environ, TRYTONPASSFILE=passfile.name), check=True)
 
 
 def generate(name, accounts=50, password='admin'):
-    "Fill the database with the demo data of lk_base and lk_metering"
+    """Fill the database with the demo data of lk_base, lk_metering and
+    lk_billing, those activated"""
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
     Pool(name).init()
     from trytond.modules.lk_base import demo
+    from trytond.modules.lk_billing import demo as billing_demo
     from trytond.modules.lk_metering import demo as metering_demo
     with Transaction().start(
             name, 0, context={'language': LANGUAGE}) as transaction:
+        activated = {m.name for m in Pool().get('ir.module').search([
+                    ('state', '=', 'activated'),
+                    ])}
         organizations = demo.generate(accounts=accounts)
-        metering_demo.generate(organizations)
+        if 'lk_metering' in activated:
+            metering_demo.generate(organizations)
+        if 'lk_billing' in activated:
+            billing_demo.generate(organizations)
         User = Pool().get('res.user')
         admin, = User.search([('login', '=', 'admin')])
         # Written as a hash to skip the password rules

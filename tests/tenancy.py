@@ -15,12 +15,13 @@ from collections import Counter, defaultdict
 from contextlib import contextmanager
 from decimal import Decimal
 
-LK_MODULES = ['lk_base', 'lk_metering', 'lk_portal']
+LK_MODULES = ['lk_base', 'lk_billing', 'lk_metering', 'lk_portal']
 # Models the portal user reads without a rule of its own, and why
 PUBLIC_TO_PORTAL = {
     'company.company': "the organizations' public pages",
     'lk.meter.channel': "an organization's tariff zone names",
     'lk.meter.window': "an organization's reading days",
+    'lk.service': "an organization's service names",
     }
 # The access right a delegate needs to create records of a model on an
 # account; a model missing here may not be created by a delegate at all

@@ -73,12 +73,21 @@ def own(db):
                     'decimals': 3,
                     'installed_on': dt.date.today() - dt.timedelta(days=30),
                     }])
-        return {
+        ids = {
             'account_id': account.id,
             'organization_id': account.company.id,
             'meter_id': meter.id,
             'channels': [c.id for c in meter.channels],
             }
+        try:
+            Balance = pool.get('lk.balance')
+        except KeyError:
+            return ids
+        # lk_billing: the account's latest billed month
+        latest, = Balance.search([
+                ('account', '=', account.id),
+                ], order=[('period', 'DESC')], limit=1)
+        return ids | {'period': f'{latest.period:%Y-%m}'}
     ids = db(create)
     yield ids
 
@@ -104,7 +113,8 @@ def with_own_ids(own):
         case, coin = drawn
         if coin:
             for name in case.path_parameters or {}:
-                case.path_parameters[name] = own[name]
+                if name in own:
+                    case.path_parameters[name] = own[name]
             readings = (case.body or {}).get('readings') \
                 if isinstance(case.body, dict) else None
             if isinstance(readings, list):

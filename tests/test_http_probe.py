@@ -23,6 +23,7 @@ reading. The counts per route and actor are printed.
 A rule whose path argument is of a kind the probe does not know (KINDS)
 fails the test: the next feature teaches it what that kind's foreign value
 is."""
+import datetime as dt
 import re
 from collections import Counter
 from urllib.parse import urlsplit
@@ -41,6 +42,7 @@ KINDS = {
     'token': 'token',
     'code': 'language',
     'rest': 'rest',
+    'period': 'period',
     }
 # Rules anyone may see whatever their arguments, and why
 PUBLIC = {
@@ -60,6 +62,13 @@ DELEGATE_VIEWS = {
     f'{API}/accounts/<int:account_id>/meters',
     f'{API}/meters/<int:meter_id>/readings',
     f'{API}/organizations/<int:organization_id>',
+    # lk_billing: what a valid access with the view right shows
+    '/accounts/<int:account_id>/history',
+    '/accounts/<int:account_id>/charges/<month:period>',
+    '/accounts/<int:account_id>/documents/<month:period>.pdf',
+    f'{API}/accounts/<int:account_id>/history',
+    f'{API}/accounts/<int:account_id>/charges',
+    f'{API}/accounts/<int:account_id>/documents/<month:period>.pdf',
     }
 REFUSED = {401, 403, 404, 405}
 CSRF_REFUSED = "Форма устарела"
@@ -135,6 +144,7 @@ def create_world(db, new_subscriber):
                 'token': invited.invitation_token,
                 'language': 'en',
                 'rest': 'v1/probe/nothing',
+                'period': f'{dt.date.today():%Y-%m}',
                 'number': account.number,
                 'markers': [account.number, account.holder, meter.serial],
                 # what an actor did not type in a form

@@ -328,7 +328,7 @@ def walk(browser, start, limit=60):
             link = urllib.parse.urljoin(path, link)
             if (link.startswith('/') and not link.startswith('//')
                     and not link.startswith(('/static', '/lang/', '/admin'))
-                    and not link.endswith('/logo')
+                    and not link.endswith(('/logo', '.pdf'))
                     and link.split('#')[0] not in seen):
                 queue.append(link.split('#')[0])
 

@@ -370,6 +370,9 @@ def _writable(world, model):
 def test_write(world, probes):
     "Foreign records cannot be written, deleted, copied or created"
     for model in world.probed_models():
+        if world.pool.get(model)._is_table_query():
+            # read-only: Tryton refuses any change before anything else
+            continue
         for actor in world.actors:
             foreign = world.foreign(model, actor, limit=1)
             if not foreign:

@@ -39,6 +39,15 @@ WRITABLE = set(RIGHTS) | {
 CLOSED = ['declined', 'revoked']
 
 
+def right_field(string, help):
+    "A right of the access: a delegate's is chosen, an owner has every one"
+    return fields.Boolean(
+        string, help=help,
+        states={
+            'readonly': Eval('role') == 'owner',
+            })
+
+
 class AccountAccess(Workflow, ModelSQL, ModelView):
     """A subscriber user's access to an account
 
@@ -88,21 +97,10 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
         'get_valid', searcher='search_valid')
     right_view = fields.Function(
         fields.Boolean("View"), 'get_right_view')
-    right_readings = fields.Boolean(
-        "Readings", help="Enter meter readings.",
-        states={
-            'readonly': Eval('role') == 'owner',
-            })
-    right_payment = fields.Boolean(
-        "Payment", help="Pay online.",
-        states={
-            'readonly': Eval('role') == 'owner',
-            })
-    right_appeals = fields.Boolean(
-        "Appeals", help="Write appeals to the organization.",
-        states={
-            'readonly': Eval('role') == 'owner',
-            })
+    right_readings = right_field("Readings", "Enter meter readings.")
+    right_payment = right_field("Payment", "Pay online.")
+    right_appeals = right_field(
+        "Appeals", "Write appeals to the organization.")
     end_date = fields.Date(
         "End Date", help="The last day the access is valid.",
         states={
@@ -408,8 +406,7 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
                         access=access.rec_name,
                         number=access.requested_number,
                         organization=access.company.rec_name))
-        cls.write(accesses, {'approved_by': Transaction().user or None})
-        cls.send_email(accesses, 'lk.account.access.email_approved')
+        cls.record_decision(accesses, 'lk.account.access.email_approved')
         # the list's tab of requests no longer shows them
         return 'reload'
 
@@ -422,9 +419,14 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
                 raise AccessValidationError(gettext(
                         'lk_base.msg_access_decline_reason',
                         access=access.rec_name))
-        cls.write(accesses, {'approved_by': Transaction().user or None})
-        cls.send_email(accesses, 'lk.account.access.email_declined')
+        cls.record_decision(accesses, 'lk.account.access.email_declined')
         return 'reload'
+
+    @classmethod
+    def record_decision(cls, accesses, report):
+        "Store who decided on the requests and e-mail the report to the users"
+        cls.write(accesses, {'approved_by': Transaction().user or None})
+        cls.send_email(accesses, report)
 
     @classmethod
     @ModelView.button
@@ -472,6 +474,18 @@ class AccountAccess(Workflow, ModelSQL, ModelView):
                     ('state', '=', 'active'),
                     ], limit=1)
         return accounts[0] if accounts else None
+
+    @classmethod
+    def find_invitation(cls, token):
+        "The invitation with the token still pending, or None"
+        if not token:
+            return None
+        with without_check_access():
+            invitations = cls.search([
+                    ('invitation_token', '=', token),
+                    ('state', '=', 'invited'),
+                    ], limit=1)
+        return invitations[0] if invitations else None
 
     @classmethod
     def claim(cls, web_user, company, number, code):

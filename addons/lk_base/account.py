@@ -3,7 +3,7 @@
 import secrets
 
 from trytond.i18n import gettext
-from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
+from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 
@@ -11,7 +11,7 @@ from .building import search_address
 from .exceptions import AccountValidationError
 from .model import (
     CompanyDefaultMixin, company_field, search_fields_domain, shorten,
-    shown_in)
+    shown_in, unique_in_company)
 
 STATES = [
     ('active', "Active"),
@@ -69,10 +69,8 @@ class Account(CompanyDefaultMixin, Workflow, ModelSQL, ModelView):
     def __setup__(cls):
         super().__setup__()
         t = cls.__table__()
-        cls._sql_constraints += [
-            ('number_company_unique', Unique(t, t.company, t.number),
-                'lk_base.msg_account_number_unique'),
-            ]
+        cls._sql_constraints.append(unique_in_company(
+                cls, 'number', 'lk_base.msg_account_number_unique'))
         cls._sql_indexes.update({
                 Index(t, (t.building, Index.Range())),
                 Index(t, (t.number, Index.Similarity())),

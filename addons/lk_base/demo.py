@@ -91,8 +91,11 @@ def _ruble():
     return ruble
 
 
-def bulk_available():
-    "Whether bulk_create works on the database: PostgreSQL's COPY"
+def bulk_available(asked=None):
+    """Whether to insert with bulk_create: as asked, by default where the
+    database allows it (PostgreSQL's COPY)"""
+    if asked is not None:
+        return asked
     return backend.name == 'postgresql'
 
 
@@ -210,8 +213,7 @@ def generate(accounts=50, seed=1, bulk=None):
     Account = pool.get('lk.account')
 
     rng = random.Random(seed)
-    if bulk is None:
-        bulk = bulk_available()
+    bulk = bulk_available(bulk)
     create = (lambda v: bulk_create(Account, v)) if bulk else Account.create
     ruble = _ruble()
     operator = _organization(

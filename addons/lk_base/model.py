@@ -4,9 +4,10 @@ import re
 from collections import defaultdict
 
 from trytond.i18n import gettext
-from trytond.model import fields
+from trytond.model import Unique, fields
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, check_access
+from trytond.wizard import Button, StateView
 
 from .exceptions import EmailValidationError
 
@@ -32,6 +33,15 @@ def company_field(ondelete='RESTRICT', fixed=False, **kwargs):
         ondelete=ondelete, **kwargs)
 
 
+def unique_in_company(cls, name, message):
+    """The SQL constraint of cls that its field name is unique within an
+    organization (its company field), refused with the message"""
+    t = cls.__table__()
+    return (
+        f'{name}_company_unique', Unique(t, t.company, getattr(t, name)),
+        message)
+
+
 def shown_in(*states):
     """The states of a workflow button: shown only while the record is in
     one of the states"""
@@ -40,6 +50,15 @@ def shown_in(*states):
     else:
         invisible = ~Eval('state').in_(list(states))
     return {'invisible': invisible, 'depends': ['state']}
+
+
+def start_view(model, view, transition, string):
+    """The first form of a wizard: Cancel, or the default button (labelled
+    string) to the transition"""
+    return StateView(model, view, [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button(string, transition, 'tryton-ok', default=True),
+            ])
 
 
 def search_fields_domain(clause, field_names):

@@ -50,25 +50,26 @@ class User(metaclass=PoolMeta):
     def lk_operator(cls):
         """Whether the user acts for the whole service: code running as root
         or the service operator"""
-        pool = Pool()
-        ModelData = pool.get('ir.model.data')
         if not Transaction().user:
             return True
-        with without_check_access():
-            operator = ModelData.get_id('lk_base', 'group_operator')
-        return operator in cls.get_groups()
+        return cls._lk_in_group('group_operator')
 
     @classmethod
     def lk_portal(cls):
         """Whether the user is the portal's, acting for the subscriber user
         of the context"""
-        pool = Pool()
-        ModelData = pool.get('ir.model.data')
         if not Transaction().user:
             return False
+        return cls._lk_in_group('group_portal')
+
+    @classmethod
+    def _lk_in_group(cls, group):
+        "Whether the user is in the lk_base group of the XML id"
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
         with without_check_access():
-            portal = ModelData.get_id('lk_base', 'group_portal')
-        return portal in cls.get_groups()
+            group_id = ModelData.get_id('lk_base', group)
+        return group_id in cls.get_groups()
 
     @classmethod
     def lk_user_companies(cls):

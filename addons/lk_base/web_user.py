@@ -10,8 +10,8 @@ from trytond.pyson import Eval, Id
 from trytond.report import Report, get_email
 from trytond.transaction import Transaction, without_check_access
 
-from .exceptions import EmailValidationError, WebUserModificationError
-from .model import shorten, valid_email
+from .exceptions import WebUserModificationError
+from .model import check_email_field
 
 # The language of the e-mails of a user who chose none
 DEFAULT_LANGUAGE = 'ru'
@@ -21,6 +21,17 @@ SECRETS = ['password_hash', 'reset_password_token', 'email_token']
 # only these (the e-mail under conditions, see check_modification)
 STAFF_WRITABLE = {
     'email', 'party', 'secondary_parties', 'lk_accesses', 'language'}
+
+
+def mail_language(code):
+    "The id of the language of the code for e-mails, None if not offered"
+    pool = Pool()
+    Lang = pool.get('ir.lang')
+    langs = Lang.search([
+            ('code', '=', code),
+            ('translatable', '=', True),
+            ], limit=1)
+    return langs[0].id if langs else None
 
 
 def send_email(from_, users, email_func):
@@ -112,13 +123,7 @@ class User(metaclass=PoolMeta):
 
     @classmethod
     def default_language(cls):
-        pool = Pool()
-        Lang = pool.get('ir.lang')
-        langs = Lang.search([
-                ('code', '=', DEFAULT_LANGUAGE),
-                ('translatable', '=', True),
-                ], limit=1)
-        return langs[0].id if langs else None
+        return mail_language(DEFAULT_LANGUAGE)
 
     @property
     def languages(self):
@@ -162,17 +167,7 @@ class User(metaclass=PoolMeta):
     @classmethod
     def validate_fields(cls, users, field_names):
         super().validate_fields(users, field_names)
-        cls.check_email_syntax(users, field_names)
-
-    @classmethod
-    def check_email_syntax(cls, users, field_names=None):
-        if field_names and 'email' not in field_names:
-            return
-        for user in users:
-            if user.email and not valid_email(user.email):
-                raise EmailValidationError(gettext(
-                        'lk_base.msg_email_invalid',
-                        email=shorten(user.email)))
+        check_email_field(users, field_names)
 
     @classmethod
     def check_modification(cls, mode, users, values=None, external=False):

@@ -71,8 +71,7 @@ def generate(organizations, seed=1, bulk=None):
     Reading = pool.get('lk.meter.reading')
 
     rng = random.Random(seed)
-    if bulk is None:
-        bulk = bulk_available()
+    bulk = bulk_available(bulk)
     today = Date.today()
     dates = _months_back(today, 12)
     subscriber_accounts = {a.account.id for a in Access.search([

@@ -2,15 +2,15 @@
 # this repository contains the full copyright notices and license terms.
 from trytond.i18n import gettext
 from trytond.model import (
-    Index, ModelSQL, ModelView, Unique, Workflow, fields, sequence_ordered)
+    Index, ModelSQL, ModelView, Workflow, fields, sequence_ordered)
 from trytond.modules.lk_base.model import (
     CompanyDefaultMixin, check_readable, company_field, search_fields_domain,
-    shown_in)
+    shown_in, start_view, unique_in_company)
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
-from trytond.wizard import Button, StateAction, StateView, Wizard
+from trytond.wizard import StateAction, Wizard
 
 from .exceptions import MeterValidationError
 from .reading import ALIVE, COUNTED
@@ -53,11 +53,8 @@ class Channel(
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        t = cls.__table__()
-        cls._sql_constraints += [
-            ('code_company_unique', Unique(t, t.company, t.code),
-                'lk_metering.msg_channel_code_unique'),
-            ]
+        cls._sql_constraints.append(unique_in_company(
+                cls, 'code', 'lk_metering.msg_channel_code_unique'))
 
     @classmethod
     def defaults(cls, company):
@@ -378,6 +375,18 @@ class ChannelLineMixin:
                     })
         return lines
 
+    @classmethod
+    def start_values(cls, meter=None):
+        """The values of the wizard's form: today and the lines of the
+        meter, if any"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        today = Date.today()
+        return {
+            'date': today,
+            'lines': cls.channel_lines(meter, today) if meter else [],
+            }
+
 
 class ReplaceStart(ModelView):
     __name__ = 'lk.meter.replace.start'
@@ -405,23 +414,15 @@ class ReplaceStartLine(ChannelLineMixin, ModelView):
 class Replace(Wizard):
     "Replace a meter, keeping its final and the new one's initial reading"
     __name__ = 'lk.meter.replace'
-    start = StateView(
-        'lk.meter.replace.start',
-        'lk_metering.meter_replace_start_view_form', [
-            Button("Cancel", 'end', 'tryton-cancel'),
-            Button("Replace", 'replace', 'tryton-ok', default=True),
-            ])
+    start = start_view(
+        'lk.meter.replace.start', 'lk_metering.meter_replace_start_view_form',
+        'replace', "Replace")
     replace = StateAction('lk_metering.act_meter_form')
 
     def default_start(self, fields):
         pool = Pool()
-        Date = pool.get('ir.date')
         Line = pool.get('lk.meter.replace.start.line')
-        today = Date.today()
-        return {
-            'date': today,
-            'lines': Line.channel_lines(self.record, today),
-            }
+        return Line.start_values(self.record)
 
     def do_replace(self, action):
         new = self.model.replace(

@@ -12,7 +12,8 @@ from trytond import backend, config
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.model.exceptions import AccessError
-from trytond.modules.lk_base.model import check_readable
+from trytond.modules.lk_base.model import (
+    CompanyDefaultMixin, check_readable, start_view)
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.report import Report
@@ -991,12 +992,9 @@ class RejectStart(ModelView):
 class Reject(Wizard):
     "Reject the selected readings with a reason"
     __name__ = 'lk.meter.reading.reject'
-    start = StateView(
+    start = start_view(
         'lk.meter.reading.reject.start',
-        'lk_metering.reading_reject_start_view_form', [
-            Button("Cancel", 'end', 'tryton-cancel'),
-            Button("Reject", 'reject', 'tryton-ok', default=True),
-            ])
+        'lk_metering.reading_reject_start_view_form', 'reject', "Reject")
     reject = StateTransition()
 
     def transition_reject(self):
@@ -1020,7 +1018,7 @@ COLUMNS = [
     "Признаки"]
 
 
-class ExportStart(ModelView):
+class ExportStart(CompanyDefaultMixin, ModelView):
     __name__ = 'lk.meter.reading.export.start'
     __string__ = "Export Readings"
 
@@ -1029,10 +1027,6 @@ class ExportStart(ModelView):
         "Period", required=True,
         help="Any day of the billing month to export.")
     format = fields.Selection(FORMATS, "Format", required=True)
-
-    @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
 
     @classmethod
     def default_period(cls):
@@ -1060,12 +1054,9 @@ class Export(Wizard):
     Marks them exported; a period already exported is exported again whole,
     and the message says so."""
     __name__ = 'lk.meter.reading.export'
-    start = StateView(
+    start = start_view(
         'lk.meter.reading.export.start',
-        'lk_metering.reading_export_start_view_form', [
-            Button("Cancel", 'end', 'tryton-cancel'),
-            Button("Export", 'export', 'tryton-ok', default=True),
-            ])
+        'lk_metering.reading_export_start_view_form', 'export', "Export")
     export = StateTransition()
     result = StateView(
         'lk.meter.reading.export.result',

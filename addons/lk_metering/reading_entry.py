@@ -1,10 +1,10 @@
 # This file is part of lk.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 from trytond.model import ModelView, fields
-from trytond.modules.lk_base.model import check_readable
+from trytond.modules.lk_base.model import check_readable, start_view
 from trytond.pool import Pool
 from trytond.transaction import check_access
-from trytond.wizard import Button, StateAction, StateView, Wizard
+from trytond.wizard import StateAction, Wizard
 
 from .meter import ChannelLineMixin
 
@@ -78,29 +78,22 @@ class Enter(Wizard):
     """Enter the readings of a meter as staff: any day, for the month of the
     date, superseding the still-new readings of that month"""
     __name__ = 'lk.meter.reading.enter'
-    start = StateView(
+    start = start_view(
         'lk.meter.reading.enter.start',
-        'lk_metering.reading_enter_start_view_form', [
-            Button("Cancel", 'end', 'tryton-cancel'),
-            Button("Enter", 'enter', 'tryton-ok', default=True),
-            ])
+        'lk_metering.reading_enter_start_view_form', 'enter', "Enter")
     enter = StateAction('lk_metering.act_reading_form')
 
     def default_start(self, fields):
         pool = Pool()
-        Date = pool.get('ir.date')
         Line = pool.get('lk.meter.reading.enter.start.line')
-        today = Date.today()
-        values = {
-            'date': today,
-            'lines': [],
-            }
         # launched from a meter rather than from the menu
         if (self.model and self.model.__name__ == 'lk.meter'
                 and self.record and self.record.state == 'active'):
+            values = Line.start_values(self.record)
             values['meter'] = self.record.id
             values['account'] = self.record.account.id
-            values['lines'] = Line.channel_lines(self.record, today)
+        else:
+            values = Line.start_values()
         return values
 
     def do_enter(self, action):

@@ -55,6 +55,7 @@ JSON_MAX_DEPTH = 16
 # The dates the API takes: anything else is a typing error
 DATE_MIN, DATE_MAX = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 DATE = re.compile(r'[0-9]{4}-[0-9]{2}-[0-9]{2}')
+MONTH = re.compile(r'[0-9]{4}-(0[1-9]|1[0-2])')
 EMAIL_MAX, PASSWORD_MAX = 254, 1024
 
 
@@ -125,6 +126,24 @@ def parse_date(value, field):
                 start=DATE_MIN.isoformat(), end=DATE_MAX.isoformat()),
             field=field)
     return date
+
+
+def parse_month(value, field):
+    """The month YYYY-MM of the field (as the date of its first day), from
+    portal.MONTH_MIN to MONTH_MAX, or a 422"""
+    month = None
+    if isinstance(value, str) and MONTH.fullmatch(value):
+        try:
+            month = dt.date(int(value[:4]), int(value[5:]), 1)
+        except ValueError:
+            pass
+    if not month or not (portal.MONTH_MIN <= month <= portal.MONTH_MAX):
+        abort_problem(422, gettext(
+                'lk_portal.msg_api_field_month', field=field,
+                start=f'{portal.MONTH_MIN:%Y-%m}',
+                end=f'{portal.MONTH_MAX:%Y-%m}'),
+            field=field)
+    return month
 
 
 # JSON schemas of the documents (OpenAPI 3.1 uses JSON Schema 2020-12)
@@ -276,6 +295,8 @@ class Operation:
     response_schema: dict | None
     responses: dict = field(default_factory=dict)
     module: str = 'lk_portal'
+    parameters: list = field(default_factory=list)
+    media_type: str = 'application/json'
 
 
 operations = []
@@ -285,7 +306,7 @@ _api_map = Map(strict_slashes=False, converters=portal.url_map.converters)
 
 def api_route(path, methods=('GET',), summary='', description='',
         auth=True, status=200, request_schema=None, response_schema=None,
-        responses=()):
+        responses=(), parameters=(), media_type='application/json'):
     """Register func as the API operation at API + path (werkzeug syntax)
 
     The handler is wrapped, in this order, with `with_pool`,
@@ -293,7 +314,8 @@ def api_route(path, methods=('GET',), summary='', description='',
     `portal.subscriber` (it then gets the web user as `web_user`).
     responses lists the error statuses it may answer besides those implied
     (401 with auth, 404 with path parameters, 400, 413 and 422 with a
-    request body)."""
+    request body). parameters are OpenAPI parameter objects of the query;
+    media_type is the one of the successful answer."""
     def decorator(func):
         handler = _user_errors(func)
         if auth and 'POST' in methods:
@@ -323,6 +345,7 @@ def api_route(path, methods=('GET',), summary='', description='',
                     request_schema=request_schema,
                     response_schema=response_schema,
                     module=portal.module_of(func),
+                    parameters=list(parameters), media_type=media_type,
                     responses={
                         code: HTTPStatus(code).phrase
                         for code in sorted(errors)}))
@@ -364,6 +387,10 @@ _CONVERTER_SCHEMAS = {
     'int': {'type': 'integer', 'minimum': 0, 'maximum': portal.ID_MAX},
     'float': {'type': 'number'},
     'uuid': {'type': 'string', 'format': 'uuid'},
+    'month': {
+        'type': 'string', 'pattern': r'^20[0-9]{2}-(0[1-9]|1[0-2])$',
+        'description': "A month, YYYY-MM.",
+        },
     }
 
 
@@ -390,6 +417,26 @@ def _problem_response(description):
         }
 
 
+def _referenced(node, schemas):
+    """The schemas that node refers to ($ref), with the ones they refer
+    to: a module's schemas show only where its operations do"""
+    names, stack = set(), [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            target = node.get('$ref')
+            if isinstance(target, str) and target.startswith(
+                    '#/components/schemas/'):
+                name = target.rsplit('/', 1)[1]
+                if name in schemas and name not in names:
+                    names.add(name)
+                    stack.append(schemas[name])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return {n: s for n, s in schemas.items() if n in names}
+
+
 def openapi_document(modules):
     "The OpenAPI 3.1 document of the operations of the modules"
     paths = {}
@@ -400,7 +447,7 @@ def openapi_document(modules):
         success = {'description': HTTPStatus(operation.status).phrase}
         if operation.response_schema is not None:
             success['content'] = {
-                'application/json': {'schema': operation.response_schema},
+                operation.media_type: {'schema': operation.response_schema},
                 }
         responses = {str(operation.status): success}
         for code, phrase in operation.responses.items():
@@ -408,7 +455,7 @@ def openapi_document(modules):
         document = {
             'operationId': operation.endpoint.rsplit('.', 1)[-1],
             'summary': operation.summary,
-            'parameters': parameters + [
+            'parameters': parameters + operation.parameters + [
                 {'$ref': '#/components/parameters/AcceptLanguage'}],
             'responses': responses,
             'security': [{'bearer': []}] if operation.auth else [],
@@ -434,7 +481,7 @@ def openapi_document(modules):
         'jsonSchemaDialect': 'https://json-schema.org/draft/2020-12/schema',
         'paths': paths,
         'components': {
-            'schemas': SCHEMAS,
+            'schemas': _referenced(paths, SCHEMAS),
             'parameters': {
                 'AcceptLanguage': {
                     'name': 'Accept-Language',

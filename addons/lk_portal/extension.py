@@ -35,6 +35,13 @@ class Portal(Model):
         return []
 
     @classmethod
+    def header(cls, request, web_user):
+        """What the header shows beside the menu on every signed-in page
+        (computed once per page, so cheap): [item] with name, title and
+        value (shown strong, or None); url None for a plain text"""
+        return []
+
+    @classmethod
     def home_panels(cls, request, web_user):
         """The panels of the home page: [item] with name, title, url, text
         and count (None when there is nothing to count)"""

@@ -28,7 +28,7 @@ from werkzeug.exceptions import (
     Forbidden, HTTPException, InternalServerError, NotFound)
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.middleware.shared_data import SharedDataMiddleware
-from werkzeug.routing import IntegerConverter, Map, Rule
+from werkzeug.routing import BaseConverter, IntegerConverter, Map, Rule
 from werkzeug.utils import redirect
 
 from trytond import backend, config
@@ -51,6 +51,8 @@ LANGUAGE_COOKIE = 'lk_lang'
 CSRF_FIELD = 'csrf_token'
 # Record ids are the database's INTEGER (PostgreSQL's 4 bytes)
 ID_MAX = 2 ** 31 - 1
+# The months a path may name
+MONTH_MIN, MONTH_MAX = dt.date(2000, 1, 1), dt.date(2099, 12, 1)
 logger = logging.getLogger(__name__)
 
 
@@ -70,7 +72,27 @@ class IdConverter(IntegerConverter):
         return int(value)
 
 
-url_map = Map(strict_slashes=False, converters={'int': IdConverter})
+class MonthConverter(BaseConverter):
+    """`<month:period>`: a month written YYYY-MM, as the date of its first
+    day; one that is no month of DATE_MIN to DATE_MAX is a 404 like an id
+    beyond ID_MAX"""
+    regex = r'[0-9]{4}-[0-9]{2}'
+
+    def to_python(self, value):
+        try:
+            month = dt.date(int(value[:4]), int(value[5:]), 1)
+        except ValueError:
+            raise IdNotFound()
+        if not (MONTH_MIN <= month <= MONTH_MAX):
+            raise IdNotFound()
+        return month
+
+    def to_url(self, value):
+        return f'{value:%Y-%m}'
+
+
+url_map = Map(strict_slashes=False, converters={
+        'int': IdConverter, 'month': MonthConverter})
 _endpoints = {}
 # The module of each endpoint
 _modules = {}
@@ -373,6 +395,7 @@ def render(request, template, status=200, **values):
     translate = catalog(code).gettext
     values.setdefault('web_user', getattr(request, 'lk_web_user', None))
     values.setdefault('menu', getattr(request, 'lk_menu', []))
+    values.setdefault('header', header(request, values['web_user']))
     stream = loader(code).load(template).generate(
         request=request, _=translate, language=code, languages=LANGUAGES,
         csrf_field=CSRF_FIELD, csrf_token=csrf_token(request),
@@ -393,6 +416,20 @@ def render(request, template, status=200, **values):
         "default-src 'self'; img-src 'self' data:; object-src 'none'; "
         "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
     return response
+
+
+def header(request, web_user):
+    """The items of the signed-in header (lk.portal header): asked once per
+    request, only for a page (never for the API), as the subscriber even
+    from a page that is not `subscriber`'s"""
+    if web_user is None:
+        return []
+    if not hasattr(request, 'lk_header'):
+        with Transaction().set_context(language=language(request)), \
+                as_subscriber(web_user):
+            request.lk_header = Pool().get('lk.portal').header(
+                request, web_user)
+    return request.lk_header
 
 
 def format_money(amount):
@@ -515,6 +552,18 @@ def subscriber(func):
 def not_found():
     "What another subscriber's record looks like: it does not exist"
     return NotFound(gettext('lk_portal.msg_not_found'))
+
+
+def valid_accesses(request, web_user):
+    """The user's valid accesses by account id (lk.account.access
+    valid_for), read once per request: the header, the home panels and a
+    feature's page share them"""
+    cached = getattr(request, 'lk_valid_accesses', None)
+    if cached is None or cached[0] != web_user.id:
+        Access = Pool().get('lk.account.access')
+        cached = request.lk_valid_accesses = (
+            web_user.id, Access.valid_for(web_user))
+    return cached[1]
 
 
 def valid_access(web_user, account):

@@ -21,6 +21,7 @@ from werkzeug.utils import redirect
 from trytond import config
 from trytond.exceptions import RateLimitException, UserError
 from trytond.modules.lk_base.model import EMAIL_SIZE, valid_email
+from trytond.modules.lk_base.web_user import mail_language
 from trytond.pool import Pool
 from trytond.protocols.wrappers import Response, with_pool, with_transaction
 from trytond.tools.email_ import set_from_header
@@ -173,7 +174,9 @@ def organizations(ids):
     "The public profiles of the organizations by id"
     Company = Pool().get('company.company')
     result = OrderedDict()
-    with without_check_access():
+    # the logo's size, not the image: it is served by its own route
+    with without_check_access(), Transaction().set_context({
+                'company.company.logo': 'size'}):
         for company in Company.browse(sorted(set(ids))):
             values = {f: getattr(company, f, None) for f in PUBLIC_FIELDS}
             values['id'] = company.id
@@ -271,7 +274,7 @@ def register(request, pool):
                         'password_hash': password_hash,
                         'lk_consent_date': dt.datetime.now(),
                         # the language of its e-mails
-                        'language': mail_language(pool, language(request)),
+                        'language': mail_language(language(request)),
                         }])
         except UserError as exception:
             Transaction().rollback()
@@ -333,16 +336,6 @@ def resend_validation(request, pool):
             "address is not confirmed yet, a new link to confirm it is on "
             "its way to it: it usually arrives within a minute."),
         link='/login', link_text=_(request, "Sign in"))
-
-
-def mail_language(pool, code):
-    "The id of the language of the code for e-mails, None if not offered"
-    Lang = pool.get('ir.lang')
-    langs = Lang.search([
-            ('code', '=', code),
-            ('translatable', '=', True),
-            ], limit=1)
-    return langs[0].id if langs else None
 
 
 @route('/validate')
@@ -714,13 +707,9 @@ def invitation(request, pool, token):
     Access = pool.get('lk.account.access')
     WebUser = pool.get('web.user')
     with without_check_access():
-        invitations = Access.search([
-                ('invitation_token', '=', token),
-                ('state', '=', 'invited'),
-                ], limit=1)
-        if not invitations:
+        invited = Access.find_invitation(token)
+        if not invited:
             raise not_found()
-        invited, = invitations
         organization = invited.account.company.display_name
         email = invited.invitation_email
     web_user = session_user(request, pool)

@@ -189,16 +189,10 @@ class User(metaclass=PoolMeta):
         so the portal rules would not let them see it."""
         pool = Pool()
         Access = pool.get('lk.account.access')
-        if not token:
-            return None
         with without_check_access():
-            accesses = Access.search([
-                    ('invitation_token', '=', token),
-                    ('state', '=', 'invited'),
-                    ], limit=1)
-            if not accesses:
+            access = Access.find_invitation(token)
+            if not access:
                 return None
-            access, = accesses
             if (access.invitation_email or '').lower() != (
                     web_user.email or '').lower():
                 return None

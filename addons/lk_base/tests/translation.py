@@ -14,6 +14,7 @@ import re
 import polib
 
 from trytond.pool import Pool
+from trytond.tests.test_tryton import with_transaction
 from trytond.tools import file_open
 
 LATIN = re.compile(r'[A-Za-z]')
@@ -74,3 +75,20 @@ def not_english(module):
     return [
         _key(e) for e in source_catalogue(module)
         if len(CYRILLIC.findall(e.msgid)) > len(LATIN.findall(e.msgid))]
+
+
+class TranslationTestMixin:
+    """The tests of the catalogue of the module named by the test case's
+    module attribute, for a _DBTestCase"""
+
+    @with_transaction()
+    def test_russian_complete(self):
+        "Every source string has a Russian translation in locale/ru.po"
+        missing = untranslated(self.module, 'ru')
+        self.assertFalse(missing, "untranslated:\n" + '\n'.join(
+                f'{c} {i!r}' for c, i in missing))
+
+    @with_transaction()
+    def test_sources_english(self):
+        "The source strings are English, Russian comes from locale/ru.po"
+        self.assertFalse(not_english(self.module))

@@ -4,6 +4,7 @@
 (number, address, serial), enter readings, and see their lists refresh after
 an action on many records"""
 import datetime as dt
+from contextlib import contextmanager
 from decimal import Decimal
 
 from trytond import backend
@@ -39,6 +40,14 @@ def create_accounts(company):
                 }])
 
 
+@contextmanager
+def working_for_accounts():
+    "The accounts of create_accounts, working for their new organization"
+    company = create_company()
+    with Transaction().set_context(company=company.id):
+        yield create_accounts(company)
+
+
 class StaffBackendTestCase(_DBTestCase):
     "Test the staff backend"
     module = 'lk_metering'
@@ -50,14 +59,19 @@ class StaffBackendTestCase(_DBTestCase):
         return sorted(
             r.rec_name for r in Model.search([('rec_name', operator, text)]))
 
+    def assertFinds(self, model, cases):
+        "Searching model by each text finds the records (text, records)"
+        for text, found in cases:
+            with self.subTest(text=text):
+                self.assertEqual(
+                    self.search(model, text),
+                    sorted(r.rec_name for r in found))
+
     @with_transaction()
     def test_account_by_address(self):
         "Test accounts are found by their address, as staff type it"
-        company = create_company()
-        with Transaction().set_context(company=company.id):
-            first, second = create_accounts(company)
-
-            for text, found in [
+        with working_for_accounts() as (first, second):
+            self.assertFinds('lk.account', [
                     ("Ленина", [first]),
                     # (SQLite compares only ASCII letters case-insensitively)
                     ("Ленина 10", [first]),
@@ -71,11 +85,7 @@ class StaffBackendTestCase(_DBTestCase):
                     ("10", [first, second]),
                     ("101", [first]),
                     ("Петров", [second]),
-                    ]:
-                with self.subTest(text=text):
-                    self.assertEqual(
-                        self.search('lk.account', text),
-                        sorted(a.rec_name for a in found))
+                    ])
             self.assertEqual(
                 self.search('lk.account', "Ленина", 'not ilike'),
                 [second.rec_name])
@@ -89,22 +99,16 @@ class StaffBackendTestCase(_DBTestCase):
     @with_transaction()
     def test_meter_by_account_address_serial(self):
         "Test meters are found by serial, account number or address"
-        company = create_company()
-        with Transaction().set_context(company=company.id):
-            first, second = create_accounts(company)
+        with working_for_accounts() as (first, second):
             meter1, meter2 = create_meter(first), create_meter(second)
 
-            for text, found in [
+            self.assertFinds('lk.meter', [
                     ("S101", [meter1]),
                     ("101", [meter1]),
                     ("Мира", [meter2]),
                     ("Ленина 10", [meter1]),
                     ("Иванов", [meter1]),
-                    ]:
-                with self.subTest(text=text):
-                    self.assertEqual(
-                        self.search('lk.meter', text),
-                        sorted(m.rec_name for m in found))
+                    ])
 
     @with_transaction()
     def test_enter_readings_defaults(self):

@@ -255,21 +255,20 @@ class LkPortalRouteTestCase(RouteTestCase):
             user, = WebUser.search([('email', '=', 'new@example.com')])
             self.assertTrue(user.email_valid)
 
-    def test_feature_not_activated(self):
-        """Where lk_metering is not activated (this database), its pages,
-        API operations, menu entry, home panel and account action do not
-        exist, though the process has loaded its routes"""
-        from trytond.modules.lk_metering import portal  # noqa: F401
+    def signed_in_owner(self, email, number, missing):
+        """Sign in a new owner of a new account (number) in this database,
+        where the model missing (of a feature) does not exist: the session
+        key and the account's id"""
         with Transaction().start(DB_NAME, 0) as transaction:
             pool = Pool()
             WebUser = pool.get('web.user')
             Access = pool.get('lk.account.access')
             with self.assertRaises(KeyError):
-                pool.get('lk.meter')
+                pool.get(missing)
             company = create_company()
-            account = create_account(company, '2001')
+            account = create_account(company, number)
             user, = WebUser.create([{
-                        'email': 'boxed@example.com',
+                        'email': email,
                         'email_valid': True}])
             Access.create([{
                         'web_user': user.id, 'account': account.id,
@@ -278,6 +277,15 @@ class LkPortalRouteTestCase(RouteTestCase):
             account_id = account.id
             transaction.commit()
         self.client.set_cookie('lk_session', key)
+        return key, account_id
+
+    def test_feature_not_activated(self):
+        """Where lk_metering is not activated (this database), its pages,
+        API operations, menu entry, home panel and account action do not
+        exist, though the process has loaded its routes"""
+        from trytond.modules.lk_metering import portal  # noqa: F401
+        key, account_id = self.signed_in_owner(
+            'boxed@example.com', '2001', 'lk.meter')
         home = self.client.get('/')
         self.assertEqual(home.status_code, 200)
         page = home.get_data(as_text=True)
@@ -298,6 +306,38 @@ class LkPortalRouteTestCase(RouteTestCase):
         self.assertIn('/api/v1/accounts', document['paths'])
         self.assertFalse([
                 p for p in document['paths'] if 'meter' in p])
+
+    def test_billing_not_activated(self):
+        """Where lk_billing is not activated (this database), no debt shows
+        in the header nor as a panel, menu entry or account action, and its
+        pages and API operations do not exist"""
+        from trytond.modules.lk_billing import portal  # noqa: F401
+        key, account_id = self.signed_in_owner(
+            'unbilled@example.com', '2002', 'lk.balance')
+        for path in ['/', f'/accounts/{account_id}']:
+            response = self.client.get(path)
+            self.assertEqual(response.status_code, 200)
+            page = response.get_data(as_text=True)
+            self.assertIn('2002', page)
+            self.assertNotIn('data-header', page)
+            self.assertNotIn('/debt', page)
+            self.assertNotIn('/history', page)
+        for path in ['/debt', f'/accounts/{account_id}/history',
+                f'/accounts/{account_id}/charges/2026-01',
+                f'/accounts/{account_id}/documents/2026-01.pdf']:
+            self.assertEqual(self.client.get(path).status_code, 404, path)
+        headers = {'Authorization': f'Bearer {key}'}
+        for path in ['/api/v1/debt', f'/api/v1/accounts/{account_id}/history',
+                f'/api/v1/accounts/{account_id}/charges?period=2026-01',
+                f'/api/v1/accounts/{account_id}/documents/2026-01.pdf']:
+            response = self.client.get(path, headers=headers)
+            self.assertEqual(response.status_code, 404, path)
+            self.assertEqual(response.mimetype, 'application/problem+json')
+        document = self.client.get('/api/v1/openapi.json').json
+        self.assertFalse([
+                p for p in document['paths']
+                if p.endswith(('/debt', '/history', '/charges', '.pdf'))])
+        self.assertNotIn('Money', document['components']['schemas'])
 
 
 del ModuleTestCase, RouteTestCase

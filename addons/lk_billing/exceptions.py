@@ -1,0 +1,11 @@
+# This file is part of lk.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+from trytond.model.exceptions import AccessError, ValidationError
+
+
+class BillingValidationError(ValidationError):
+    pass
+
+
+class PeriodClosedError(AccessError):
+    pass
