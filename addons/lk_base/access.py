@@ -12,12 +12,12 @@ from trytond.model import (
     Exclude, Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
-from trytond.report import Report
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import AccessModificationError, AccessValidationError
 from .model import (
     EMAIL_SIZE, check_email_field, check_readable, company_field, shown_in)
+from .report import Report
 
 ROLES = [
     ('owner', "Owner"),

@@ -7,11 +7,12 @@ from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, Id
-from trytond.report import Report, get_email
+from trytond.report import get_email
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import WebUserModificationError
 from .model import check_email_field
+from .report import Report
 
 # The language of the e-mails of a user who chose none
 DEFAULT_LANGUAGE = 'ru'

@@ -5,10 +5,11 @@ belong to, its organization and the closed periods"""
 from trytond.i18n import gettext
 from trytond.model import Index, fields
 from trytond.modules.lk_base.model import check_readable
+from trytond.modules.lk_base.month import format_period
 from trytond.pool import Pool
 
 from .exceptions import BillingValidationError, PeriodClosedError
-from .period import check_period, format_period
+from .period import check_period
 
 
 class AccountRecordMixin:

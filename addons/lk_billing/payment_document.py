@@ -17,16 +17,17 @@ from trytond.model import (
 from trytond.model.exceptions import AccessError
 from trytond.modules.lk_base.model import (
     CompanyDefaultMixin, check_readable, company_field, shown_in)
+from trytond.modules.lk_base.month import format_period
+from trytond.modules.lk_base.report import Report
 # «1 234,56 ₽» and DD.MM.YYYY as the portal shows them
 from trytond.modules.lk_portal.portal import format_date, format_money
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.report import Report
 from trytond.tools import grouped_slice, slugify
 from trytond.transaction import Transaction, without_check_access
 
 from . import qr
-from .period import check_period, format_period, next_period
+from .period import check_period, next_period
 
 # The requisites of the organization the QR code needs: payload key → field
 # of company.company

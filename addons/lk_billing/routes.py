@@ -20,13 +20,14 @@ from genshi.core import Markup
 from trytond.pool import Pool
 from trytond.protocols.wrappers import Response, with_pool, with_transaction
 
+from trytond.modules.lk_base.month import format_month_short, format_period
 from trytond.modules.lk_portal.extension import item
 from trytond.modules.lk_portal.i18n import N_
 from trytond.modules.lk_portal.portal import (
     format_date, get_or_404, language, not_found, render, route, subscriber,
     translate as _, valid_access, valid_accesses)
 
-from .period import MONTHS, format_period, next_period
+from .period import next_period
 
 # The months the history's chart shows
 CHART_MONTHS = 12
@@ -76,11 +77,6 @@ def number(value, code='ru', places=0):
 
 def month_url(period):
     return f'{period:%Y-%m}'
-
-
-def short_month(period, code):
-    "«ноя», «Nov»"
-    return MONTHS.get(code, MONTHS['en'])[period.month - 1][:3]
 
 
 class Formats:
@@ -313,7 +309,7 @@ def chart_svg(request, lines):
         out.append(
             f'<text x="{centre:.1f}" y="{plot_bottom + 16}" '
             f'text-anchor="middle" font-size="12" fill="#4a5360">'
-            f'{escape(short_month(line.period, code))}</text>')
+            f'{escape(format_month_short(line.period, code))}</text>')
         if index == 0 or line.period.month == 1:
             out.append(
                 f'<text x="{centre:.1f}" y="{plot_bottom + 31}" '

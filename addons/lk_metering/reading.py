@@ -14,9 +14,9 @@ from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.model.exceptions import AccessError
 from trytond.modules.lk_base.model import (
     CompanyDefaultMixin, check_readable, start_view)
+from trytond.modules.lk_base.report import Report
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.report import Report
 from trytond.rpc import RPC
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, check_access, without_check_access

@@ -27,13 +27,14 @@ from trytond.pool import Pool
 from trytond.protocols.wrappers import with_pool, with_transaction
 from trytond.transaction import Transaction
 
+from trytond.modules.lk_base.month import (
+    format_day, format_month_short, format_period)
 from trytond.modules.lk_portal.i18n import N_
 from trytond.modules.lk_portal.portal import (
     check_csrf, get_or_404, language, not_found, render, route, subscriber,
     translate as _, valid_access)
 
 from .exceptions import ReadingJumpError
-from .window import format_day, format_month_short, format_period
 
 PERIOD = re.compile(r'^(\d{4})-(\d{2})$')
 CHART_MONTHS = 12

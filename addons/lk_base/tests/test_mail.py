@@ -12,6 +12,7 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import create_company
 from trytond.modules.lk_base.mail import deliver
 from trytond.pool import Pool
+from trytond.report import get_email
 # _DBTestCase, as Tryton's RouteTestCase: test_module runs the generic
 # ModuleTestCase tests, which a second subclass would run again
 from trytond.tests.test_tryton import DB_NAME, _DBTestCase, with_transaction
@@ -203,6 +204,22 @@ class LkBaseMailTestCase(_DBTestCase):
             self.assertEqual(Outbox.search([]), [outbox])
             with self.assertRaises(AccessError):
                 Outbox.write([outbox], {'to': 'other@example.com'})
+
+    @with_transaction()
+    def test_mail_report_rendered_many_times(self):
+        """A mail report renders a thousand times in one process (trytond
+        nested a translator more at each rendering of a cached template)"""
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        WebUser = pool.get('web.user')
+        russian, = Lang.search([('code', '=', 'ru')])
+        user, = WebUser.create([{'email': 'many@example.com'}])
+        user.set_invitation_token()
+        user.save()
+        for _ in range(1000):
+            message, title = get_email(
+                'web.user.email_invitation', user, [russian])
+        self.assertIn('many@example.com', message.as_string())
 
     @with_transaction()
     def test_web_user_mails_queued_in_russian(self):

@@ -16,7 +16,7 @@ from trytond.modules.lk_base.tests.tools import set_config
 from trytond.modules.lk_metering.exceptions import ReadingJumpError
 from trytond.modules.lk_metering.reading import (
     consumption, first_of_months_before)
-from trytond.modules.lk_metering.window import (
+from trytond.modules.lk_base.month import (
     format_day, format_month_short, format_period)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
