@@ -1,5 +1,6 @@
 # This file is part of lk.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError, ValidationError
 
 
@@ -32,4 +33,8 @@ class PreferencesCompanyError(AccessError):
 
 
 class EmailValidationError(ValidationError):
+    pass
+
+
+class ImportFileError(UserError):
     pass
