@@ -38,3 +38,7 @@ class EmailValidationError(ValidationError):
 
 class ImportFileError(UserError):
     pass
+
+
+class ImportJobError(UserError):
+    pass

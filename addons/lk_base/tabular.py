@@ -60,7 +60,8 @@ def max_rows():
 
 def normalize(text):
     "A header as it is compared: lower case, single spaces, е for ё"
-    return ' '.join(str(text or '').lower().replace('ё', 'е').split())
+    return ' '.join(
+        str(text or '').lower().replace('ё', 'е').replace('_', ' ').split())
 
 
 Column = namedtuple(
