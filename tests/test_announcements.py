@@ -20,6 +20,7 @@ API = '/api/v1'
 NEAR, FAR = 'news-near@example.com', 'news-far@example.com'
 USER_PASSWORD = 'News-pass-1'
 TITLE = "Отключение холодной воды (тест)"
+REMINDER = "Напоминание о показаниях"
 
 
 def outbox_to(db, address, origin=None):
@@ -202,7 +203,7 @@ def test_unsubscribed_user_gets_no_reminder_and_none_twice(
     db(remind)
     # a restart: the same window's reminders are not sent again
     db(remind)
-    message = mailbox.wait_for(NEAR, subject="показаний", after=after)
+    message = mailbox.wait_for(NEAR, subject=REMINDER, after=after)
     unsubscribe = re.search(
         r'href="([^"]*/unsubscribe/[^"]+)"',
         message.get_body(('html',)).get_content())[1]
@@ -211,10 +212,10 @@ def test_unsubscribed_user_gets_no_reminder_and_none_twice(
     time.sleep(1)
     reminders = [
         m for m in mailbox.messages[after:]
-        if NEAR in m['To'] and "показаний" in m['Subject']]
+        if NEAR in m['To'] and REMINDER in m['Subject']]
     assert len(reminders) == 1, [m['Subject'] for m in reminders]
     assert not [m for m in mailbox.messages[after:] if FAR in m['To']]
-    assert not [s for s in outbox_to(db, FAR) if "показаний" in s[0]]
+    assert not [s for s in outbox_to(db, FAR) if REMINDER in s[0]]
     assert sent
 
 
@@ -254,7 +255,8 @@ def test_announcements_in_a_browser(browser, demo_server, db):  # noqa: F811
         page.get_by_role('button', name="Сохранить").click()
         page.wait_for_load_state()
         assert "Настройки сохранены" in page.locator('main').inner_text()
-        assert not page.get_by_label("Напоминания о задолженности").is_checked()
+        assert not page.get_by_label(
+            "Напоминания о задолженности").is_checked()
         assert_accessible(page)
         page.screenshot(
             path=str(SHOTS / 'notifications-375.png'), full_page=True)
@@ -265,6 +267,6 @@ def test_announcements_in_a_browser(browser, demo_server, db):  # noqa: F811
             value = user.remind_debt
             WebUser.write([user], {'remind_debt': True})
             return value
-        assert db(setting) is False
+        assert not db(setting)
     finally:
         context.close()

@@ -236,7 +236,10 @@ class Announcement(CompanyDefaultMixin, ModelSQL, ModelView):
                         and (announcement.publish_until is None
                             or announcement.publish_until > now)):
                     continue
-                cls.lock([announcement])
+                # a concurrent run is refused (PostgreSQL) and tried again
+                transaction = Transaction()
+                transaction.database.lock_records(
+                    transaction.connection, cls._table, [announcement.id])
                 done = {s.web_user.id for s in Sent.search([
                             ('announcement', '=', announcement.id),
                             ])}

@@ -62,7 +62,9 @@ def mark_read(web_user, announcement):
 def home_panels(request, web_user):
     "The unread count and the latest news"
     announcements, unread = visible_announcements(request, web_user)
-    latest = announcements[0] if announcements else None
+    # the latest news, not the pinned one
+    latest = max(
+        announcements, key=lambda a: (a.publish_from, a.id), default=None)
     return [item(
             '/announcements', _(request, "Announcements"),
             name='announcements', count=len(unread) or None,
@@ -187,7 +189,8 @@ def public_document(request, pool, organization_id, document_id):
         document, = documents
         response = Response(
             bytes(document.data), content_type=document.media_type)
+    name = quote(document.filename or 'document', safe='')
     response.headers['Content-Disposition'] = (
-        'attachment; filename*=UTF-8\'\'' + quote(document.filename or 'document', safe=''))
+        f"attachment; filename*=UTF-8''{name}")
     response.headers['X-Content-Type-Options'] = 'nosniff'
     return response
