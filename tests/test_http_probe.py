@@ -142,7 +142,7 @@ def create_world(db, new_subscriber):
                         }])
             owner, = Access.search([
                     ('account', '=', account.id), ('role', '=', 'owner')])
-            news = f'PROBE-{letter}-NEWS'
+            news = f'Новость зонда {letter}'
             announcement, = Announcement.create([{
                         'company': account.company.id,
                         'title': news, 'body': news,
@@ -151,7 +151,7 @@ def create_world(db, new_subscriber):
                         }])
             document, = Document.create([{
                         'company': account.company.id,
-                        'name': f'PROBE-{letter}-DOCUMENT',
+                        'name': f'Документ зонда {letter}',
                         'data': b'%PDF-1.4 probe', 'filename': 'probe.pdf',
                         }])
             invited, = Access.create([{

@@ -182,8 +182,9 @@ class Announcement(CompanyDefaultMixin, ModelSQL, ModelView):
         Access = pool.get('lk.account.access')
         AnnouncementBuilding = pool.get('lk.announcement-lk.building')
         AnnouncementAccount = pool.get('lk.announcement-lk.account')
-        _, operator, value = clause[:3]
-        if operator != '=' or not isinstance(value, int):
+        path, operator, value = clause[:3]
+        # only the user's id itself: not a path through the users
+        if path != name or operator != '=' or not isinstance(value, int):
             return [('id', '=', -1)]
         with without_check_access():
             accounts = [a.account for a in Access.search([

@@ -5,7 +5,7 @@
 lk_portal are activated)
 
 Another subscriber's announcement, or one no longer published, does not
-exist (404)."""
+exist (404). Date-times are RFC 3339 in UTC."""
 from trytond.i18n import gettext
 
 from trytond.modules.lk_portal.api import (
@@ -75,6 +75,11 @@ SCHEMAS.update({
     })
 
 
+def _datetime(value):
+    "RFC 3339 in UTC, as Tryton stores its date-times"
+    return value.replace(microsecond=0).isoformat() + 'Z' if value else None
+
+
 def _announcement(announcement, unread):
     return {
         'id': announcement.id,
@@ -84,15 +89,15 @@ def _announcement(announcement, unread):
             },
         'title': announcement.title,
         'body': announcement.body,
-        'published': announcement.publish_from,
-        'until': announcement.publish_until,
+        'published': _datetime(announcement.publish_from),
+        'until': _datetime(announcement.publish_until),
         'pinned': bool(announcement.pinned),
         'urgent': bool(announcement.urgent),
         'outage': {
             'what': announcement.outage_what,
             'where': announcement.outage_where,
-            'start': announcement.outage_from,
-            'end': announcement.outage_until,
+            'start': _datetime(announcement.outage_from),
+            'end': _datetime(announcement.outage_until),
             } if announcement.urgent else None,
         'read': announcement not in unread,
         }

@@ -191,6 +191,6 @@ def public_document(request, pool, organization_id, document_id):
             bytes(document.data), content_type=document.media_type)
     name = quote(document.filename or 'document', safe='')
     response.headers['Content-Disposition'] = (
-        f"attachment; filename*=UTF-8''{name}")
+        f'attachment; filename*=UTF-8\'\'{name}')
     response.headers['X-Content-Type-Options'] = 'nosniff'
     return response
