@@ -359,7 +359,6 @@ class _UserMark(ModelSQL):
     def __setup__(cls):
         super().__setup__()
         t = cls.__table__()
-        cls.__access__.add('announcement')
         cls._sql_constraints = [
             ('announcement_user_unique', Unique(
                     t, t.announcement, t.web_user),
@@ -368,7 +367,9 @@ class _UserMark(ModelSQL):
 
 
 class AnnouncementRead(_UserMark, ModelSQL):
-    "The subscriber user read the announcement"
+    """The subscriber user read the announcement: only theirs, not their
+    announcement's (its rule would show the marks of the other users who
+    see it); no staff reads them"""
     __name__ = 'lk.announcement.read'
     __string__ = "Announcement Read"
 
@@ -377,6 +378,11 @@ class AnnouncementSent(_UserMark, ModelSQL):
     "The urgent announcement was e-mailed to the subscriber user"
     __name__ = 'lk.announcement.sent'
     __string__ = "Announcement E-mailed"
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('announcement')
 
 
 class UrgentEmail(Report):
