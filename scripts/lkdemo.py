@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / 'config' / 'trytond.conf'
 MODULE = 'lk_portal'
 # activated with MODULE
-MODULES = [MODULE, 'lk_metering', 'lk_billing']
+MODULES = [MODULE, 'lk_metering', 'lk_billing', 'lk_announcement']
 LANGUAGE = 'ru'
 logger = logging.getLogger(__name__)
 
@@ -145,6 +145,9 @@ def generate(name, accounts=50, password='admin'):
             metering_demo.generate(organizations)
         if 'lk_billing' in activated:
             billing_demo.generate(organizations)
+        if 'lk_announcement' in activated:
+            from trytond.modules.lk_announcement import demo as news_demo
+            news_demo.generate(organizations)
         User = Pool().get('res.user')
         admin, = User.search([('login', '=', 'admin')])
         # Written as a hash to skip the password rules

@@ -15,13 +15,15 @@ from collections import Counter, defaultdict
 from contextlib import contextmanager
 from decimal import Decimal
 
-LK_MODULES = ['lk_base', 'lk_billing', 'lk_metering', 'lk_portal']
+LK_MODULES = [
+    'lk_announcement', 'lk_base', 'lk_billing', 'lk_metering', 'lk_portal']
 # Models the portal user reads without a rule of its own, and why
 PUBLIC_TO_PORTAL = {
     'company.company': "the organizations' public pages",
     'lk.meter.channel': "an organization's tariff zone names",
     'lk.meter.window': "an organization's reading days",
     'lk.service': "an organization's service names",
+    'lk.public.document': "an organization's public documents",
     }
 # The access right a delegate needs to create records of a model on an
 # account; a model missing here may not be created by a delegate at all
@@ -236,6 +238,8 @@ class World:
                         ('web_user', '=', web_user),
                         ('account', 'in', list(self.owned(actor))),
                         ]))
+        if model == 'lk.announcement':
+            return self._announcements_visible(actor)
         path = self.tenant_path(model, 'lk.account')
         company = self.tenant_path(model, 'company.company')
         if path is None and company is None:
@@ -247,6 +251,24 @@ class World:
             # without a company: shared, no tenant's
             domain.append((company, '=', None))
         return set(self.root_search(model, domain))
+
+    def _announcements_visible(self, actor):
+        "The announcements whose audience holds one of the actor's accounts"
+        accounts = list(actor.accounts)
+        if not accounts:
+            return set()
+        with self.transaction.set_user(0):
+            companies = list({
+                    a.company.id for a in self.pool.get('lk.account').browse(
+                        accounts)})
+        return set(self.root_search('lk.announcement', ['OR',
+                    [('audience', '=', 'all'),
+                        ('company', 'in', companies)],
+                    [('audience', '=', 'buildings'),
+                        ('buildings.accounts', 'in', accounts)],
+                    [('audience', '=', 'accounts'),
+                        ('accounts', 'in', accounts)],
+                    ]))
 
     def _resource_visible(self, model, actor):
         "Records of a resource (attachments, notes…): their resource decides"

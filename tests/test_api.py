@@ -365,6 +365,11 @@ def test_operations_answer_what_they_document(client, token, demo, openapi):
             f'{API}/accounts/{demo["meter_account"]}/history',
             headers=bearer(token)).json
         values['period'] = history[0]['period']
+    if f'{API}/announcements' in openapi['paths']:
+        # lk_announcement: the newest announcement the subscriber sees
+        values['announcement_id'] = client.get(
+            f'{API}/announcements', headers=bearer(token)).json[
+            'announcements'][0]['id']
     checked = []
     for path, item in openapi['paths'].items():
         for method, operation in item.items():

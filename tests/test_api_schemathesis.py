@@ -80,6 +80,18 @@ def own(db):
             'channels': [c.id for c in meter.channels],
             }
         try:
+            Announcement = pool.get('lk.announcement')
+        except KeyError:
+            pass
+        else:
+            # lk_announcement: the subscriber's newest announcement
+            from trytond.modules.lk_base.portal import as_subscriber
+            web_user, = pool.get('web.user').search(
+                [('email', '=', SUBSCRIBER)])
+            with as_subscriber(web_user):
+                ids['announcement_id'] = Announcement.search(
+                    Announcement.published_domain(), limit=1)[0].id
+        try:
             Balance = pool.get('lk.balance')
         except KeyError:
             return ids

@@ -43,6 +43,9 @@ KINDS = {
     'code': 'language',
     'rest': 'rest',
     'period': 'period',
+    # lk_announcement
+    'announcement_id': 'announcement',
+    'document_id': 'document',
     }
 # Rules anyone may see whatever their arguments, and why
 PUBLIC = {
@@ -52,6 +55,8 @@ PUBLIC = {
         "an organization's public profile",
     '/invitations/<token>': "an invitation, to whoever holds its link",
     '/lang/<code>': "the choice of a language",
+    '/o/<int:organization_id>/documents/<int:document_id>':
+        "an organization's public document",
     }
 # What a delegate with the view right only may GET of its account
 DELEGATE_VIEWS = {
@@ -69,6 +74,14 @@ DELEGATE_VIEWS = {
     f'{API}/accounts/<int:account_id>/history',
     f'{API}/accounts/<int:account_id>/charges',
     f'{API}/accounts/<int:account_id>/documents/<month:period>.pdf',
+    # lk_announcement: the announcements to the account
+    '/announcements/<int:announcement_id>',
+    f'{API}/announcements/<int:announcement_id>',
+    }
+# What a delegate may do for themself on what they see of its account
+DELEGATE_OWN = {
+    # lk_announcement: their own read mark
+    f'{API}/announcements/<int:announcement_id>/read',
     }
 REFUSED = {401, 403, 404, 405}
 CSRF_REFUSED = "Форма устарела"
@@ -113,6 +126,8 @@ def create_world(db, new_subscriber):
         Access = pool.get('lk.account.access')
         Channel = pool.get('lk.meter.channel')
         Meter = pool.get('lk.meter')
+        Announcement = pool.get('lk.announcement')
+        Document = pool.get('lk.public.document')
         sets = {}
         for letter, account_id in zip('AB', [a, b]):
             account = Account(account_id)
@@ -127,6 +142,18 @@ def create_world(db, new_subscriber):
                         }])
             owner, = Access.search([
                     ('account', '=', account.id), ('role', '=', 'owner')])
+            news = f'Новость зонда {letter}'
+            announcement, = Announcement.create([{
+                        'company': account.company.id,
+                        'title': news, 'body': news,
+                        'audience': 'accounts',
+                        'accounts': [('add', [account.id])],
+                        }])
+            document, = Document.create([{
+                        'company': account.company.id,
+                        'name': f'Документ зонда {letter}',
+                        'data': b'%PDF-1.4 probe', 'filename': 'probe.pdf',
+                        }])
             invited, = Access.create([{
                         'account': account.id,
                         'role': 'delegate',
@@ -145,8 +172,11 @@ def create_world(db, new_subscriber):
                 'language': 'en',
                 'rest': 'v1/probe/nothing',
                 'period': f'{dt.date.today():%Y-%m}',
+                'announcement': announcement.id,
+                'document': document.id,
                 'number': account.number,
-                'markers': [account.number, account.holder, meter.serial],
+                'markers': [
+                    account.number, account.holder, meter.serial, news],
                 # what an actor did not type in a form
                 'private': [account.holder, meter.serial],
                 }
@@ -336,7 +366,8 @@ def test_every_route_refuses_what_is_not_the_actor_s(
                     probe(
                         actor, rule, method, sets['A'], [],
                         allowed=public or (
-                            method == 'GET' and rule.rule in DELEGATE_VIEWS))
+                            method == 'GET' and rule.rule in DELEGATE_VIEWS)
+                        or (method == 'POST' and rule.rule in DELEGATE_OWN))
 
     width = max(len(label(r)) for r in rules)
     report(f"{'route':{width}}  " + "  ".join(
@@ -361,4 +392,5 @@ def test_delegate_views_are_routes():
     from trytond.modules.lk_portal import portal
     rules = {r.rule for r in portal.url_map.iter_rules()}
     assert DELEGATE_VIEWS <= rules
+    assert DELEGATE_OWN <= rules
     assert set(PUBLIC) <= rules

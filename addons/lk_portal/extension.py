@@ -52,3 +52,9 @@ class Portal(Model):
         """What the user may do on the account of the valid access:
         [item] with name"""
         return []
+
+    @classmethod
+    def organization_sections(cls, request, organization_id):
+        """The sections of the organization's public page, shown to anyone:
+        [item] with name, title and entries ([item] with url, title, text)"""
+        return []

@@ -776,4 +776,6 @@ def organization_public(request, pool, organization_id):
     organization = organizations([organization_id])[organization_id]
     request.lk_web_user = session_user(request, pool)
     return render(
-        request, 'organization.html', organization=organization)
+        request, 'organization.html', organization=organization,
+        sections=pool.get('lk.portal').organization_sections(
+            request, organization_id))
