@@ -29,7 +29,6 @@ class Reminder(metaclass=PoolMeta):
         Date = pool.get('ir.date')
         Meter = pool.get('lk.meter')
         Window = pool.get('lk.meter.window')
-        Access = pool.get('lk.account.access')
         date = date or Date.today()
         count = 0
         with without_check_access():
@@ -55,13 +54,9 @@ class Reminder(metaclass=PoolMeta):
                 if not by_account:
                     continue
                 users = defaultdict(list)
-                for access in Access.search([
-                            ('account', 'in', list(by_account)),
-                            ('valid', '=', True),
-                            ], order=[('id', 'ASC')]):
-                    if access.has_right('readings'):
-                        users[access.web_user].extend(
-                            m.id for m in by_account[access.account.id])
+                for access in cls.accesses(by_account, 'readings'):
+                    users[access.web_user].extend(
+                        m.id for m in by_account[access.account.id])
                 count += cls.remind(
                     kind, key, list(users),
                     'lk.reminder.email_readings', lambda u: u,

@@ -35,6 +35,17 @@ class Reminder(Model):
         Announcement.mail_due()
 
     @classmethod
+    def accesses(cls, accounts, right=None):
+        "The valid accesses to the accounts (ids) that have the right"
+        Access = Pool().get('lk.account.access')
+        for access in Access.search([
+                    ('account', 'in', list(accounts)),
+                    ('valid', '=', True),
+                    ], order=[('id', 'ASC')]):
+            if right is None or access.has_right(right):
+                yield access
+
+    @classmethod
     def remind(cls, kind, key, users, report, record_of, context_of):
         """E-mail the report to each user (web.user) wanting the reminders
         of kind and not reminded of key yet, in batches each committed with

@@ -101,6 +101,15 @@ def sniff(data):
     return 'csv'
 
 
+# What unpacking a damaged or hostile zip raises: a bad CRC or header
+# (BadZipFile), a truncated entry (EOFError), an unknown compression
+# (NotImplementedError), an encrypted entry (RuntimeError), a bad stream
+# (ValueError, OSError from zlib/bz2/lzma)
+UNREADABLE_ZIP = (
+    zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError,
+    ValueError, OSError)
+
+
 def inspect_zip(data):
     """The zip file after checking it is no bomb: every entry is
     decompressed (and dropped) up to its declared size, so memory stays
@@ -135,17 +144,13 @@ def inspect_zip(data):
                 while chunk := entry.read(CHUNK):
                     # quick-xml expands no declared entity, but a DTD has
                     # no place in a spreadsheet: refuse it for any parser
-                    if xml and b'<!DOCTYPE' in tail + chunk[:16]:
-                        raise ImportFileError(gettext(
-                                'lk_base.msg_import_xml_dtd',
-                                name=info.filename))
-                    if xml and b'<!DOCTYPE' in chunk:
+                    # (the tail of the previous chunk finds it across)
+                    if xml and b'<!DOCTYPE' in tail + chunk:
                         raise ImportFileError(gettext(
                                 'lk_base.msg_import_xml_dtd',
                                 name=info.filename))
                     tail = chunk[-16:]
-    except (zipfile.BadZipFile, EOFError, NotImplementedError,
-            RuntimeError, ValueError, OSError):
+    except UNREADABLE_ZIP:
         raise ImportFileError(gettext('lk_base.msg_import_zip_bomb'))
     return archive
 
