@@ -10,6 +10,7 @@ shows them (screenshots in LK_SCREENSHOTS or test-results)."""
 import datetime as dt
 import re
 import time
+from zoneinfo import ZoneInfo
 
 import pytest
 from test_billing_pages import SHOTS, Client
@@ -87,7 +88,9 @@ def world(db, new_subscriber):
                                         'single'].id])],
                         }])
         before = {q.id for q in Queue.search([])}
-        now = dt.datetime.now().replace(microsecond=0)
+        # Tryton stores date-times as naive UTC
+        now = dt.datetime.now(dt.timezone.utc).replace(
+            microsecond=0, tzinfo=None)
         announcement, = Announcement.create([{
                     'company': account.company.id,
                     'title': TITLE,
@@ -105,11 +108,15 @@ def world(db, new_subscriber):
             q.id for q in Queue.search([('id', 'not in', list(before))])
             if q.data['model'] == 'lk.announcement'
             and q.data['method'] == 'mail_urgent']
-        return announcement.id, tasks
-    announcement, tasks = db(announce)
+        return announcement.id, tasks, announcement.outage_from, str(
+            announcement.company.timezone)
+    announcement, tasks, outage_from, timezone = db(announce)
     assert len(tasks) == 1, tasks
+    # the outage starts at this time of the organization's clock
+    start = outage_from.replace(tzinfo=dt.timezone.utc).astimezone(
+        ZoneInfo(timezone)).strftime('%d.%m.%Y %H:%M')
     return {'near': near, 'far': far, 'announcement': announcement,
-        'task': tasks[0]}
+        'task': tasks[0], 'start': start}
 
 
 def run_task(db, task_id):
@@ -127,7 +134,8 @@ def test_urgent_announcement_mailed_once(db, mailbox, world):
     run_task(db, world['task'])
     run_task(db, world['task'])
     message = mailbox.wait_for(NEAR, subject=TITLE, after=after)
-    assert "Холодная вода" in message.get_body(('html',)).get_content()
+    html = message.get_body(('html',)).get_content()
+    assert "Холодная вода" in html and world['start'] in html
     sent = wait_sent(db, NEAR, origin)
     assert len(sent) == 1 and sent[0][1] == 'sent', sent
     assert outbox_to(db, FAR, origin) == []
@@ -154,6 +162,7 @@ def test_announcement_reaches_only_its_building(demo_server, world):
     assert TITLE in tile
     answer = near.get(path)
     assert answer.status_code == 200 and "Холодная вода" in answer.text
+    assert world['start'] in answer.text
     tile = re.search(
         r'data-panel="announcements".*?</a>', near.get('/').text, re.S)[0]
     count = re.search(r'panel-count">(\d+)<', tile)

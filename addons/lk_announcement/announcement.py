@@ -12,6 +12,7 @@ import datetime as dt
 
 from trytond import config
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.modules.lk_base.format import format_datetime
 from trytond.modules.lk_base.model import CompanyDefaultMixin, company_field
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval
@@ -396,8 +397,3 @@ class UrgentEmail(Report):
             config.get('lk_portal', 'url', default='') or '').rstrip('/')
         context['format_datetime'] = format_datetime
         return context
-
-
-def format_datetime(value):
-    "DD.MM.YYYY HH:MM"
-    return value.strftime('%d.%m.%Y %H:%M') if value else ''

@@ -5,14 +5,9 @@ per organization to the users of the accounts with a debt"""
 from collections import defaultdict
 from decimal import Decimal
 
+from trytond.modules.lk_base.format import format_money
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import without_check_access
-
-
-def money(amount):
-    "«1 234,56 ₽»"
-    text = f'{amount:,.2f}'.replace(',', '\u00a0').replace('.', ',')
-    return f'{text}\u00a0₽'
 
 
 class Reminder(metaclass=PoolMeta):
@@ -31,7 +26,6 @@ class Reminder(metaclass=PoolMeta):
         Date = pool.get('ir.date')
         Company = pool.get('company.company')
         Account = pool.get('lk.account')
-        Access = pool.get('lk.account.access')
         Balance = pool.get('lk.balance')
         date = date or Date.today()
         count = 0
@@ -48,10 +42,7 @@ class Reminder(metaclass=PoolMeta):
                     continue
                 users = defaultdict(Decimal)
                 numbers = defaultdict(list)
-                for access in Access.search([
-                            ('account', 'in', list(owing)),
-                            ('valid', '=', True),
-                            ], order=[('id', 'ASC')]):
+                for access in cls.accesses(owing):
                     users[access.web_user] += owing[access.account.id]
                     numbers[access.web_user].append(access.account.number)
                 count += cls.remind(
@@ -59,7 +50,7 @@ class Reminder(metaclass=PoolMeta):
                     'lk.reminder.email_debt', lambda u: u,
                     lambda u: {'lk_reminder': {
                             'organization': company.rec_name,
-                            'debt': money(users[u]),
+                            'debt': format_money(users[u]),
                             'accounts': ', '.join(sorted(numbers[u])),
                             }})
         return count

@@ -15,6 +15,7 @@ from trytond.pool import Pool
 from trytond.protocols.wrappers import Response, with_pool, with_transaction
 from trytond.transaction import Transaction, without_check_access
 
+from trytond.modules.lk_base.format import format_datetime
 from trytond.modules.lk_base.portal import as_subscriber
 from trytond.modules.lk_portal.extension import item
 from trytond.modules.lk_portal.portal import (
@@ -38,10 +39,6 @@ def visible_announcements(request, web_user):
         cached = request.lk_announcements = (
             web_user.id, announcements, unread)
     return cached[1], cached[2]
-
-
-def format_datetime(value):
-    return value.strftime('%d.%m.%Y %H:%M') if value else ''
 
 
 def mark_read(web_user, announcement):

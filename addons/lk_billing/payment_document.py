@@ -20,7 +20,7 @@ from trytond.modules.lk_base.model import (
 from trytond.modules.lk_base.month import format_period
 from trytond.modules.lk_base.report import Report
 # «1 234,56 ₽» and DD.MM.YYYY as the portal shows them
-from trytond.modules.lk_portal.portal import format_date, format_money
+from trytond.modules.lk_base.format import format_date, format_money
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice, slugify

@@ -20,11 +20,12 @@ from genshi.core import Markup
 from trytond.pool import Pool
 from trytond.protocols.wrappers import Response, with_pool, with_transaction
 
+from trytond.modules.lk_base.format import format_date, format_money
 from trytond.modules.lk_base.month import format_month_short, format_period
 from trytond.modules.lk_portal.extension import item
 from trytond.modules.lk_portal.i18n import N_
 from trytond.modules.lk_portal.portal import (
-    format_date, get_or_404, language, not_found, render, route, subscriber,
+    get_or_404, language, not_found, render, route, subscriber,
     translate as _, valid_access, valid_accesses)
 
 from .period import next_period
@@ -49,16 +50,6 @@ SOURCES = {
 
 # Formats
 
-def money(amount, code='ru'):
-    """«1 234,56 ₽» with no-break spaces, «−12,00 ₽» below zero; «1,234.56
-    ₽» in English"""
-    if amount is None:
-        return ''
-    text = f'{abs(amount):,.2f}'
-    if code == 'ru':
-        text = text.replace(',', '\u00a0').replace('.', ',')
-    sign = '\u2212' if amount < 0 else ''
-    return f'{sign}{text}\u00a0₽'
 
 
 def number(value, code='ru', places=0):
@@ -86,7 +77,7 @@ class Formats:
         self.code = language(request)
 
     def money(self, amount):
-        return money(amount, self.code)
+        return format_money(amount, self.code)
 
     def number(self, value, places=0):
         return number(value, self.code, places)
@@ -166,10 +157,10 @@ def header_item(request, web_user):
     code = language(request)
     if total > 0:
         return item('/debt', _(request, "Debt:"), name='debt',
-            value=money(total, code))
+            value=format_money(total, code))
     if total < 0:
         return item('/debt', _(request, "Overpayment:"), name='debt',
-            value=money(-total, code))
+            value=format_money(-total, code))
     return item('/debt', _(request, "No debt"), name='debt', value=None)
 
 
@@ -193,7 +184,7 @@ def debt_text(request, debt):
         return _(request, "Debt")
     if debt.debt < 0:
         return _(request, "Overpayment: %(amount)s") % {
-            'amount': money(-debt.debt, code)}
+            'amount': format_money(-debt.debt, code)}
     return _(request, "No debt")
 
 
@@ -212,7 +203,7 @@ def home_panels(request, web_user):
                 title=_(request, "%(organization)s, account %(number)s") % {
                     'organization': account.company.display_name,
                     'number': account.number},
-                count=money(debt.debt, code) if debt.debt > 0 else None,
+                count=format_money(debt.debt, code) if debt.debt > 0 else None,
                 text=debt_text(request, debt)))
     return panels
 
@@ -282,7 +273,7 @@ def chart_svg(request, lines):
 
     def rect(x, value, colour, what, period):
         size = max(float(value), 0) * scale
-        tip = f'{format_period(period, code)}: {what} {money(value, code)}'
+        tip = f'{format_period(period, code)}: {what} {format_money(value, code)}'
         return (
             f'<rect x="{x:.1f}" y="{plot_bottom - size:.1f}" '
             f'width="{bar:.1f}" height="{size:.1f}" fill="{colour}">'

@@ -35,6 +35,7 @@ from trytond import backend, config
 from trytond.exceptions import UserError, UserWarning
 from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
+from trytond.modules.lk_base.format import format_date, format_money
 from trytond.modules.lk_base.portal import as_subscriber
 from trytond.pool import Pool
 from trytond.protocols.wrappers import Request, Response
@@ -430,18 +431,6 @@ def header(request, web_user):
             request.lk_header = Pool().get('lk.portal').header(
                 request, web_user)
     return request.lk_header
-
-
-def format_money(amount):
-    "1234.5 → «1 234,50 ₽»"
-    if amount is None:
-        return ''
-    text = f'{amount:,.2f}'.replace(',', '\u00a0').replace('.', ',')
-    return f'{text}\u00a0₽'
-
-
-def format_date(date):
-    return date.strftime('%d.%m.%Y') if date else ''
 
 
 def safe_next(target, default='/'):
