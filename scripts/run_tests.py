@@ -12,16 +12,12 @@ non-zero when a test failed or none ran.
     scripts/run_tests.py [--backend sqlite|postgresql] [--module lk_base]
         [-k PATTERN] [--no-cross | --cross-only] [-v]
 
-The suites run side by side, LK_TEST_JOBS at once (default: the number of
-cores, at most 2), each printing its output when it ends.
-
 Databases with the modules activated are cached (DB_CACHE) under
 var/db_cache/<backend>/<hash of the addons' sources>, so only the first run
 after a change of an addon (tests excepted) pays for the activation.
 Environment: LK_TEST_POSTGRESQL_URI (default postgresql:///).
 """
 import argparse
-import concurrent.futures
 import fnmatch
 import hashlib
 import importlib
@@ -103,14 +99,13 @@ def postgresql_error(uri):
         return str(e).strip()
 
 
-def run_backend(backend, args, out=sys.stdout):
-    print(f"\n=== {backend}: {', '.join(args.module)}", file=out, flush=True)
+def run_backend(backend, args):
+    print(f"\n=== {backend}: {', '.join(args.module)}", flush=True)
     env = backend_env(backend)
     if backend == 'postgresql' and (
             error := postgresql_error(env['TRYTOND_DATABASE__URI'])):
         print(f"cannot connect to PostgreSQL: {error}\n"
-            "Start it, set LK_TEST_POSTGRESQL_URI or use --backend sqlite",
-            file=out)
+            "Start it, set LK_TEST_POSTGRESQL_URI or use --backend sqlite")
         return {'passed': 0, 'failed': 1, 'skipped': 0}
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp, 'result.json')
@@ -120,27 +115,26 @@ def run_backend(backend, args, out=sys.stdout):
         for pattern in args.k:
             command += ['-k', pattern]
         command += ['-v'] * args.verbose
-        code = subprocess.call(
-            command, env=env, cwd=ROOT, stdout=out, stderr=out)
+        code = subprocess.call(command, env=env, cwd=ROOT)
         if not result.exists():
-            print(f"{backend}: the test process ended with {code}", file=out)
+            print(f"{backend}: the test process ended with {code}")
             return {'passed': 0, 'failed': 1, 'skipped': 0}
         return json.loads(result.read_text())
 
 
-def run_cross(args, backend='sqlite', paths=('tests',), out=sys.stdout):
+def run_cross(args, backend='sqlite', paths=('tests',)):
     """Run pytest on the cross-module tests, their demo database on the
     backend (conftest.py's LK_TEST_BACKEND)"""
-    print(f"\n=== {' '.join(paths)} (pytest, {backend})", file=out, flush=True)
+    print(f"\n=== {' '.join(paths)} (pytest, {backend})", flush=True)
     if not any((ROOT / 'tests').glob('test_*.py')):
-        print("no cross-module tests", file=out)
+        print("no cross-module tests")
         return {'passed': 0, 'failed': 0, 'skipped': 0}
     env = clean_env()
     env['LK_TEST_BACKEND'] = backend
     if backend == 'postgresql' and (
             error := postgresql_error(os.environ.get(
                     'LK_TEST_POSTGRESQL_URI', 'postgresql:///'))):
-        print(f"cannot connect to PostgreSQL: {error}", file=out)
+        print(f"cannot connect to PostgreSQL: {error}")
         return {'passed': 0, 'failed': 1, 'skipped': 0}
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp, 'junit.xml')
@@ -150,12 +144,11 @@ def run_cross(args, backend='sqlite', paths=('tests',), out=sys.stdout):
             '-v' if args.verbose else '-q']
         if args.k:
             command += ['-k', ' or '.join(args.k)]
-        code = subprocess.call(
-            command, env=env, cwd=ROOT, stdout=out, stderr=out)
+        code = subprocess.call(command, env=env, cwd=ROOT)
         if code == 5 and args.k:  # -k selected nothing
             return {'passed': 0, 'failed': 0, 'skipped': 0}
         if not junit.exists():
-            print(f"pytest ended with {code} without a report", file=out)
+            print(f"pytest ended with {code} without a report")
             return {'passed': 0, 'failed': 1, 'skipped': 0}
         total = {'tests': 0, 'failures': 0, 'errors': 0, 'skipped': 0}
         for suite in ET.parse(junit).getroot().iter('testsuite'):
@@ -201,21 +194,20 @@ def main():
     if args.worker:
         return worker(args)
 
-    # The suites, the longest first: each is a name and a function of the
-    # file its output goes to
-    suites = {}
-    if cross := args.cross_only or not (args.module or args.no_cross):
-        suites['tests'] = lambda out: run_cross(args, out=out)
+    results = {}
     if not args.cross_only:
+        cross = not (args.module or args.no_cross)
         args.module = args.module or addons()
-        for backend in reversed(args.backend or BACKENDS):
-            suites[backend] = (
-                lambda out, backend=backend: run_backend(backend, args, out))
-    # The tenancy probes walk the ORM: on each database
-    if cross and 'postgresql' in (args.backend or BACKENDS):
-        suites['tests (postgresql)'] = lambda out: run_cross(
-            args, 'postgresql', ['tests/test_tenancy_probe.py'], out)
-    results = run_side_by_side(suites)
+        for backend in args.backend or BACKENDS:
+            results[backend] = run_backend(backend, args)
+    else:
+        cross = True
+    if cross:
+        results['tests'] = run_cross(args)
+        # The tenancy probes walk the ORM: on each database
+        if 'postgresql' in (args.backend or BACKENDS):
+            results['tests (postgresql)'] = run_cross(
+                args, 'postgresql', ['tests/test_tenancy_probe.py'])
 
     print()
     for name, counts in results.items():
@@ -227,35 +219,6 @@ def main():
         print("no test ran")
     print(summary(total))
     return 1 if total['failed'] or not total['passed'] else 0
-
-
-def run_side_by_side(suites):
-    """Run the suites LK_TEST_JOBS at once, each into a file printed when it
-    ends: their results by name, in the order given"""
-    jobs = int(os.environ.get('LK_TEST_JOBS') or min(os.cpu_count() or 1, 2))
-    if jobs <= 1 or len(suites) <= 1:
-        return {name: run(sys.stdout) for name, run in suites.items()}
-    print(f"running {', '.join(suites)}, {jobs} at once", flush=True)
-
-    def run_into_file(name):
-        out = tempfile.TemporaryFile('w+')
-        try:
-            return suites[name](out), out
-        except BaseException:
-            out.close()
-            raise
-
-    results = {}
-    with concurrent.futures.ThreadPoolExecutor(jobs) as executor:
-        futures = {executor.submit(run_into_file, n): n for n in suites}
-        for future in concurrent.futures.as_completed(futures):
-            counts, out = future.result()
-            with out:
-                out.seek(0)
-                shutil.copyfileobj(out, sys.stdout)
-            sys.stdout.flush()
-            results[futures[future]] = counts
-    return {name: results[name] for name in suites}
 
 
 def worker(args):
