@@ -3,7 +3,7 @@
 """How amounts, dates and times read for a subscriber, on the portal, in
 e-mails and in documents alike"""
 import datetime as dt
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 
 def format_money(amount, language='ru'):
@@ -25,13 +25,11 @@ def format_date(date):
 
 def format_datetime(value, timezone=None):
     """DD.MM.YYYY HH:MM of a date-time as Tryton stores it (naive UTC), in
-    the timezone given (the organization's) or else in UTC"""
+    the timezone given (the organization's, one of its selection) or else
+    in UTC"""
     if not value:
         return ''
     if timezone:
-        try:
-            value = value.replace(tzinfo=dt.timezone.utc).astimezone(
-                ZoneInfo(timezone))
-        except ZoneInfoNotFoundError:
-            pass
+        value = value.replace(tzinfo=dt.timezone.utc).astimezone(
+            ZoneInfo(timezone))
     return value.strftime('%d.%m.%Y %H:%M')

@@ -101,10 +101,12 @@ def sniff(data):
     return 'csv'
 
 
-# What unpacking a damaged or hostile zip raises: a bad CRC or header
-# (BadZipFile), a truncated entry (EOFError), an unknown compression
-# (NotImplementedError), an encrypted entry (RuntimeError), a bad stream
-# (ValueError, OSError from zlib/bz2/lzma)
+# What unpacking a damaged or hostile zip raises:
+# - BadZipFile: a bad CRC or header;
+# - EOFError: a truncated entry;
+# - NotImplementedError: an unknown compression method;
+# - RuntimeError: an encrypted entry;
+# - ValueError, OSError: a stream zlib, bz2 or lzma cannot inflate.
 UNREADABLE_ZIP = (
     zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError,
     ValueError, OSError)

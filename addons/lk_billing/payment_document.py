@@ -15,12 +15,12 @@ from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Workflow, fields)
 from trytond.model.exceptions import AccessError
+# «1 234,56 ₽» and DD.MM.YYYY as the portal shows them
+from trytond.modules.lk_base.format import format_date, format_money
 from trytond.modules.lk_base.model import (
     CompanyDefaultMixin, check_readable, company_field, shown_in)
 from trytond.modules.lk_base.month import format_period
 from trytond.modules.lk_base.report import Report
-# «1 234,56 ₽» and DD.MM.YYYY as the portal shows them
-from trytond.modules.lk_base.format import format_date, format_money
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice, slugify

@@ -50,8 +50,6 @@ SOURCES = {
 
 # Formats
 
-
-
 def number(value, code='ru', places=0):
     """A volume, tariff or coefficient without its trailing zeros but with
     at least `places` decimals: «1 234,5», «45,67»"""
@@ -273,7 +271,8 @@ def chart_svg(request, lines):
 
     def rect(x, value, colour, what, period):
         size = max(float(value), 0) * scale
-        tip = f'{format_period(period, code)}: {what} {format_money(value, code)}'
+        tip = (f'{format_period(period, code)}: {what} '
+            f'{format_money(value, code)}')
         return (
             f'<rect x="{x:.1f}" y="{plot_bottom - size:.1f}" '
             f'width="{bar:.1f}" height="{size:.1f}" fill="{colour}">'
